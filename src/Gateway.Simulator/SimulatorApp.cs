@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Gateway.Simulator.Api;
+using Gateway.Simulator.Engine;
+using Gateway.Simulator.Options;
+using Gateway.Simulator.Telemetry;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Gateway.Simulator;
+
+/// <summary>Builds the simulator's web application: vLLM's OpenAI-compatible routes on Kestrel.</summary>
+internal static class SimulatorApp
+{
+    /// <summary>The vLLM version the simulator reports on <c>/version</c>.</summary>
+    public const string VllmVersion = "0.11.0";
+
+    public static WebApplication Build(SimulatorOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(Url(options.Host, options.Port));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        var time = TimeProvider.System;
+        var scheduler = new SequenceScheduler(options);
+        var metrics = new SimulatorMetrics(options, scheduler);
+        var startup = new StartupGate(options, time);
+        var completions = new CompletionEndpoint(
+            options, scheduler, new LatencyModel(options), new FailureInjector(options, new Random(options.Seed)), startup, metrics, time);
+
+        var app = builder.Build();
+        app.MapPost("/v1/chat/completions", context => completions.HandleAsync(context, EndpointKind.Chat));
+        app.MapPost("/v1/completions", context => completions.HandleAsync(context, EndpointKind.Text));
+        app.MapGet("/v1/models", context => WriteModelsAsync(context.Response, options, time));
+        app.MapGet("/health", context =>
+        {
+            // vLLM answers an empty 200 once the engine is up.
+            context.Response.StatusCode = startup.IsReady ? 200 : 503;
+            return Task.CompletedTask;
+        });
+        app.MapGet("/version", context => WriteJsonAsync(context.Response, json => json.WriteString("version"u8, VllmVersion)));
+        app.MapGet("/metrics", context =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            return context.Response.WriteAsync(metrics.Render());
+        });
+        return app;
+    }
+
+    /// <summary>The first address Kestrel listens on, with the real port when 0 was asked for.</summary>
+    public static string ListeningAddress(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    private static string Url(string host, int port) =>
+        host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"http://[{host}]:{port}" : $"http://{host}:{port}";
+
+    private static Task WriteModelsAsync(HttpResponse response, SimulatorOptions options, TimeProvider time) =>
+        WriteJsonAsync(response, json =>
+        {
+            json.WriteString("object"u8, "list"u8);
+            json.WriteStartArray("data"u8);
+            var created = time.GetUtcNow().ToUnixTimeSeconds();
+            foreach (var name in options.ServedModelNames)
+            {
+                json.WriteStartObject();
+                json.WriteString("id"u8, name);
+                json.WriteString("object"u8, "model"u8);
+                json.WriteNumber("created"u8, created);
+                json.WriteString("owned_by"u8, "vllm"u8);
+                json.WriteString("root"u8, options.ServedModelNames[0]);
+                json.WriteNull("parent"u8);
+                json.WriteNumber("max_model_len"u8, options.MaxModelLen);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        });
+
+    private static async Task WriteJsonAsync(HttpResponse response, Action<Utf8JsonWriter> writeProperties)
+    {
+        response.ContentType = "application/json";
+        using (var json = new Utf8JsonWriter(response.BodyWriter))
+        {
+            json.WriteStartObject();
+            writeProperties(json);
+            json.WriteEndObject();
+        }
+
+        await response.BodyWriter.FlushAsync();
+    }
+}
