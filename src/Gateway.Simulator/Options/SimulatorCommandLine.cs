@@ -98,11 +98,6 @@ internal static class SimulatorCommandLine
                 return Fail($"{flag.Name} needs a value ({flag.ValueName})");
             }
 
-            if (!flag.IsList && values.Count > 1)
-            {
-                return Fail($"{flag.Name} takes one value");
-            }
-
             // As in vLLM, --served-model-name wins over --model whatever their order.
             if (flag.Name == ModelFlag && servedNamesGiven)
             {

@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Simulator.Tests.Support;
+
+namespace Gateway.Simulator.Tests.Api;
+
+/// <summary>A replica that is still loading, and one that fails on purpose, answer as vLLM's would.</summary>
+public sealed class StartupAndFailureTests
+{
+    private static readonly object Body = new { model = "qwen", messages = new[] { new { role = "user", content = "Hi" } }, max_tokens = 1 };
+
+    [Fact]
+    public async Task StartupDuration_HealthAndApiAnswer503UntilLoaded()
+    {
+        await using var simulator = await SimulatorProcess.StartAsync("--startup-duration", "2");
+        using var http = simulator.CreateHttpClient();
+
+        using (var health = await http.GetAsync("health"))
+        using (var completion = await http.PostAsJsonAsync("v1/chat/completions", Body))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, completion.StatusCode);
+            using var error = JsonDocument.Parse(await completion.Content.ReadAsStringAsync());
+            Assert.Equal("The model is still loading.", error.RootElement.GetProperty("error").GetProperty("message").GetString());
+        }
+
+        await Eventually.WaitAsync(async () => (await http.GetAsync("health")).StatusCode, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "health 200");
+        using var ready = await http.PostAsJsonAsync("v1/chat/completions", Body);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("rate_limit", 429, "RateLimitError")]
+    [InlineData("server_error", 500, "InternalServerError")]
+    [InlineData("unavailable", 503, "ServiceUnavailableError")]
+    [InlineData("invalid_api_key", 401, "AuthenticationError")]
+    [InlineData("context_length", 400, "BadRequestError")]
+    [InlineData("model_not_found", 404, "NotFoundError")]
+    public async Task FailureInjection_AllRequests_FailWithTheChosenType(string type, int status, string errorType)
+    {
+        await using var simulator = await SimulatorProcess.StartAsync("--failure-injection-rate", "100", "--failure-types", type);
+        using var http = simulator.CreateHttpClient();
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await http.PostAsJsonAsync("v1/chat/completions", Body);
+            using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal((HttpStatusCode)status, response.StatusCode);
+            Assert.Equal(errorType, error.RootElement.GetProperty("error").GetProperty("type").GetString());
+            Assert.Equal(status, error.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        }
+    }
+
+    [Fact]
+    public async Task FailureInjection_HalfRate_FailsSomeAndServesTheRest()
+    {
+        await using var simulator = await SimulatorProcess.StartAsync("--failure-injection-rate", "50", "--failure-types", "server_error", "--seed", "1");
+        using var http = simulator.CreateHttpClient();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 40; i++)
+        {
+            using var response = await http.PostAsJsonAsync("v1/chat/completions", Body);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.InRange(statuses.Count(s => s == HttpStatusCode.InternalServerError), 8, 32);
+        Assert.Equal(40, statuses.Count(s => s is HttpStatusCode.OK or HttpStatusCode.InternalServerError));
+    }
+}
