@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Gateway.Simulator.Tests.Support;
+using Gateway.Testing;
 
 namespace Gateway.Simulator.Tests.Api;
 

@@ -2,7 +2,7 @@ using System.ClientModel;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Gateway.Simulator.Tests.Support;
+using Gateway.Testing;
 using OpenAI;
 using OpenAI.Chat;
 

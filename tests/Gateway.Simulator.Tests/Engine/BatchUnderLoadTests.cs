@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Gateway.Simulator.Tests.Support;
+using Gateway.Testing;
 
 namespace Gateway.Simulator.Tests.Engine;
 

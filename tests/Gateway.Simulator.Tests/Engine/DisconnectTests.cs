@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using Gateway.Simulator.Tests.Support;
+using Gateway.Testing;
 
 namespace Gateway.Simulator.Tests.Engine;
 

@@ -1,5 +1,5 @@
 using Gateway.Simulator.Options;
-using Gateway.Simulator.Tests.Support;
+using Gateway.Testing;
 
 namespace Gateway.Simulator.Tests.Options;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Gateway.Simulator.Tests.Support;
+namespace Gateway.Testing;
 
 /// <summary>Reads samples from a Prometheus text exposition, keyed by <c>name{labels}</c> exactly as written.</summary>
 public static class MetricsText

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Gateway.Simulator.Tests.Support;
+namespace Gateway.Testing;
 
 /// <summary>
 /// The simulator as a real process on a loopback port chosen by the OS (<c>--port 0</c>); the port is read

@@ -1,0 +1,140 @@
+using Gateway.Backends;
+using Gateway.Configuration;
+using Gateway.Routing;
+
+namespace Gateway.Admission;
+
+/// <summary>
+/// A service's gateway queue: a bounded FIFO of requests waiting for a slot. While nobody waits, a request
+/// is placed at once without a lock. Otherwise it joins the tail; whenever a slot frees or a replica becomes
+/// ready, the head takes it, highest-priority pool first. A waiter that times out or whose client leaves is
+/// taken out of the queue before anything is sent anywhere.
+/// </summary>
+internal sealed class ServiceQueue
+{
+    private readonly Lock _lock = new();
+    private readonly LinkedList<Waiter> _waiting = new();
+    private readonly InferenceService _service;
+    private readonly TimeProvider _time;
+    private readonly int _maxWaiting;
+    private readonly TimeSpan _maxWait;
+    private int _count;
+
+    public ServiceQueue(InferenceService service, QueueOptions options, TimeProvider time)
+    {
+        _service = service;
+        _time = time;
+        _maxWaiting = options.MaxWaiting;
+        _maxWait = TimeSpan.FromSeconds(options.MaxWaitSeconds);
+    }
+
+    /// <summary>Requests waiting now.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Gets a replica with a reserved slot, waiting in line when every ready replica is full.</summary>
+    public async ValueTask<AdmissionOutcome> AcquireAsync(CancellationToken aborted)
+    {
+        // Fast path: nobody is ahead, so taking a free slot now is fair.
+        if (Volatile.Read(ref _count) == 0)
+        {
+            var replica = _service.Placement.TryReserve(_service);
+            if (replica is not null)
+            {
+                return AdmissionOutcome.Placed(replica, TimeSpan.Zero);
+            }
+        }
+
+        var start = _time.GetTimestamp();
+        var waiter = new Waiter();
+        lock (_lock)
+        {
+            if (_waiting.Count >= _maxWaiting)
+            {
+                return AdmissionOutcome.Failed(AdmissionFailure.QueueFull, TimeSpan.Zero);
+            }
+
+            waiter.Node = _waiting.AddLast(waiter);
+            _count = _waiting.Count;
+        }
+
+        // A slot may have freed between the failed placement and joining the queue; look once more.
+        Dispatch();
+
+        using var timeout = new CancellationTokenSource(_maxWait, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, timeout.Token);
+        await using (linked.Token.UnsafeRegister(
+            static state =>
+            {
+                var (queue, w) = ((ServiceQueue, Waiter))state!;
+                queue.Abandon(w);
+            },
+            (this, waiter)))
+        {
+            try
+            {
+                var replica = await waiter.Task;
+                return AdmissionOutcome.Placed(replica, _time.GetElapsedTime(start));
+            }
+            catch (OperationCanceledException)
+            {
+                var failure = aborted.IsCancellationRequested ? AdmissionFailure.ClientGone : AdmissionFailure.QueueTimeout;
+                return AdmissionOutcome.Failed(failure, _time.GetElapsedTime(start));
+            }
+        }
+    }
+
+    /// <summary>Hands free slots to waiters, oldest first, until the queue is empty or no replica has room.</summary>
+    public void Dispatch()
+    {
+        if (Volatile.Read(ref _count) == 0)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            while (_waiting.First is { } head)
+            {
+                var replica = _service.Placement.TryReserve(_service);
+                if (replica is null)
+                {
+                    return;
+                }
+
+                _waiting.RemoveFirst();
+                _count = _waiting.Count;
+                head.Value.Node = null;
+
+                // Still queued means not abandoned (abandoning removes under this lock), so this cannot fail;
+                // should it, the slot goes back rather than leak.
+                if (!head.Value.TrySetResult(replica))
+                {
+                    replica.ReleaseQuietly();
+                }
+            }
+        }
+    }
+
+    private void Abandon(Waiter waiter)
+    {
+        lock (_lock)
+        {
+            // Already handed a replica: the request owns that slot and gives it back itself.
+            if (waiter.Node is null)
+            {
+                return;
+            }
+
+            _waiting.Remove(waiter.Node);
+            waiter.Node = null;
+            _count = _waiting.Count;
+        }
+
+        waiter.TrySetCanceled();
+    }
+
+    private sealed class Waiter() : TaskCompletionSource<Replica>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public LinkedListNode<Waiter>? Node { get; set; }
+    }
+}

@@ -1,0 +1,80 @@
+using Gateway.Backends;
+using Gateway.Routing;
+
+namespace Gateway.Balancing;
+
+/// <summary>
+/// Tiered spill-over: the highest-priority pool with a free slot takes the request, so cloud replicas see
+/// only what on-prem replicas cannot take. Inside a pool the least loaded replica (in flight / capacity)
+/// wins; ties go to one of them at random so equal replicas share the work.
+/// </summary>
+internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
+{
+    public string Name => "SpillOver";
+
+    public Replica? TryReserve(InferenceService service)
+    {
+        var pools = service.Pools;
+        for (var p = 0; p < pools.Count; p++)
+        {
+            var replica = TryReserveIn(pools[p]);
+            if (replica is not null)
+            {
+                return replica;
+            }
+        }
+
+        return null;
+    }
+
+    private Replica? TryReserveIn(Pool pool)
+    {
+        var replicas = pool.Snapshot;
+
+        // A reservation can lose a race with another request; rescan, since the loser may still find room.
+        for (var attempt = 0; attempt < replicas.Length + 1; attempt++)
+        {
+            Replica? best = null;
+            var bestLoad = double.MaxValue;
+            var ties = 0;
+            foreach (var replica in replicas)
+            {
+                if (replica.State != ReplicaState.Ready)
+                {
+                    continue;
+                }
+
+                var inFlight = replica.InFlight;
+                var capacity = replica.Capacity;
+                if (inFlight >= capacity)
+                {
+                    continue;
+                }
+
+                var load = (double)inFlight / capacity;
+                if (load < bestLoad)
+                {
+                    best = replica;
+                    bestLoad = load;
+                    ties = 1;
+                }
+                else if (load == bestLoad && random.Next(++ties) == 0)
+                {
+                    best = replica;
+                }
+            }
+
+            if (best is null)
+            {
+                return null;
+            }
+
+            if (best.TryReserve())
+            {
+                return best;
+            }
+        }
+
+        return null;
+    }
+}

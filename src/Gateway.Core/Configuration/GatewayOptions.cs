@@ -1,0 +1,125 @@
+namespace Gateway.Configuration;
+
+/// <summary>The gateway's configuration, bound from the <c>Gateway</c> section (<c>config/gateway.json</c>, then environment variables).</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>The configuration section the options bind from.</summary>
+    public const string SectionName = "Gateway";
+
+    /// <summary>Where applications send OpenAI requests.</summary>
+    public string PublicUrl { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>Where operators and Prometheus look (<c>/healthz</c>, <c>/readyz</c>, <c>/admin/status</c>); never public.</summary>
+    public string AdminUrl { get; set; } = "http://127.0.0.1:9090";
+
+    /// <summary>Domain of KServe-style host names: service <c>qwen-chat</c> in <c>default</c> answers to <c>qwen-chat-default.{Domain}</c>.</summary>
+    public string Domain { get; set; } = "example.com";
+
+    /// <summary>Largest request body accepted; above it the answer is 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>How requests are sent to replicas.</summary>
+    public ForwardingOptions Forwarding { get; set; } = new();
+
+    /// <summary>The inference services behind the gateway.</summary>
+    public List<ServiceOptions> Services { get; set; } = [];
+}
+
+/// <summary>Timeouts and retries of the hop from the gateway to a replica.</summary>
+public sealed class ForwardingOptions
+{
+    /// <summary>Seconds to open a connection to a replica before giving up on it.</summary>
+    public double ConnectTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Seconds a replica may stay silent (before its first byte, or between two chunks) before the answer is 504.</summary>
+    public double FirstByteTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Replicas tried for one request when a replica refuses the connection before answering.</summary>
+    public int MaxAttempts { get; set; } = 2;
+}
+
+/// <summary>One inference service (a KServe InferenceService): its names, its queue and its pools of replicas.</summary>
+public sealed class ServiceOptions
+{
+    /// <summary>Service name, e.g. <c>qwen-chat</c>.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Namespace, e.g. <c>default</c>.</summary>
+    public string Namespace { get; set; } = "default";
+
+    /// <summary>Extra host names the service answers to, besides <c>{Name}-{Namespace}.{Domain}</c>.</summary>
+    public List<string> Hosts { get; set; } = [];
+
+    /// <summary>Model names the service serves; a request whose Host names no service is routed by its <c>model</c>.</summary>
+    public List<string> Models { get; set; } = [];
+
+    /// <summary>How requests are spread over replicas: <c>SpillOver</c> (on-prem first) or <c>RoundRobin</c> (a baseline).</summary>
+    public BalancingMode Balancing { get; set; } = BalancingMode.SpillOver;
+
+    /// <summary>The gateway queue that holds requests while every ready replica is full.</summary>
+    public QueueOptions Queue { get; set; } = new();
+
+    /// <summary>Pools of replicas, filled in order of priority.</summary>
+    public List<PoolOptions> Pools { get; set; } = [];
+}
+
+/// <summary>How requests are spread over a service's replicas.</summary>
+public enum BalancingMode
+{
+    /// <summary>Highest-priority pool with a free slot first; least loaded replica inside it.</summary>
+    SpillOver,
+
+    /// <summary>Every replica in turn, whatever its pool: the blind split the gateway is compared with.</summary>
+    RoundRobin,
+}
+
+/// <summary>Limits of a service's gateway queue.</summary>
+public sealed class QueueOptions
+{
+    /// <summary>Requests that may wait; one more is answered 429 <c>queue_full</c>.</summary>
+    public int MaxWaiting { get; set; } = 100;
+
+    /// <summary>Seconds a request may wait; then it is answered 503 <c>queue_timeout</c>.</summary>
+    public double MaxWaitSeconds { get; set; } = 30;
+
+    /// <summary>The <c>Retry-After</c> the gateway suggests, in seconds, when it turns a request away.</summary>
+    public int RetryAfterSeconds { get; set; } = 1;
+}
+
+/// <summary>A pool of replicas of one kind (on-prem, cloud-elastic) with a priority and a capacity per replica.</summary>
+public sealed class PoolOptions
+{
+    /// <summary>Pool name, e.g. <c>on-prem</c>.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>0 is filled first; a higher number only takes the overflow.</summary>
+    public int Priority { get; set; }
+
+    /// <summary>Concurrent requests one replica serves within its latency target (vLLM's <c>--max-num-seqs</c> or lower).</summary>
+    public int CapacityPerReplica { get; set; } = 4;
+
+    /// <summary>Fixed replica addresses (<c>http://host:port</c>). Use this or <see cref="Process"/>.</summary>
+    public List<string> Static { get; set; } = [];
+
+    /// <summary>Replicas started as local processes. Use this or <see cref="Static"/>.</summary>
+    public ProcessSourceOptions? Process { get; set; }
+}
+
+/// <summary>Replicas the gateway starts as child processes, one per port.</summary>
+public sealed class ProcessSourceOptions
+{
+    /// <summary>Program to run; <c>{appdir}</c> is the gateway's own folder.</summary>
+    public string Command { get; set; } = "";
+
+    /// <summary>Arguments; <c>{port}</c> is replaced by the port the replica must listen on, <c>{appdir}</c> by the gateway's folder.</summary>
+    public List<string> Arguments { get; set; } = [];
+
+    /// <summary>Replicas to keep running.</summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>Seconds a new replica may take until <c>/health</c> answers 200 before it is restarted.</summary>
+    public double ReadyTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Seconds a stopping replica gets after SIGTERM before it is killed.</summary>
+    public double StopTimeoutSeconds { get; set; } = 10;
+}

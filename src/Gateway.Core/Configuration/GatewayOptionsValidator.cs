@@ -1,0 +1,237 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Checks the whole configuration at start. Every message begins with the key path of the bad value
+/// (<c>Gateway:Services:0:Pools:1:CapacityPerReplica</c>) so an operator can find it in the file or the
+/// environment variable that set it.
+/// </summary>
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    private const string Root = GatewayOptions.SectionName;
+
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var errors = Check(options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Every problem found, each naming its key path; empty when the configuration is good.</summary>
+    public static List<string> Check(GatewayOptions options)
+    {
+        var errors = new List<string>();
+        var publicUri = CheckUrl(errors, $"{Root}:PublicUrl", options.PublicUrl);
+        var adminUri = CheckUrl(errors, $"{Root}:AdminUrl", options.AdminUrl);
+        if (publicUri is not null && adminUri is not null && publicUri.Port == adminUri.Port && publicUri.Port != 0)
+        {
+            errors.Add($"{Root}:AdminUrl: must use another port than {Root}:PublicUrl ({publicUri.Port}); the admin listener is never public");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Domain) || options.Domain.Contains(' ', StringComparison.Ordinal))
+        {
+            errors.Add($"{Root}:Domain: must be a DNS domain such as example.com, got '{options.Domain}'");
+        }
+
+        if (options.MaxRequestBodyBytes < 1024)
+        {
+            errors.Add($"{Root}:MaxRequestBodyBytes: must be at least 1024, got {options.MaxRequestBodyBytes}");
+        }
+
+        var forwarding = options.Forwarding;
+        Positive(errors, $"{Root}:Forwarding:ConnectTimeoutSeconds", forwarding.ConnectTimeoutSeconds);
+        Positive(errors, $"{Root}:Forwarding:FirstByteTimeoutSeconds", forwarding.FirstByteTimeoutSeconds);
+        if (forwarding.MaxAttempts is < 1 or > 5)
+        {
+            errors.Add($"{Root}:Forwarding:MaxAttempts: must be between 1 and 5, got {forwarding.MaxAttempts}");
+        }
+
+        if (options.Services.Count == 0)
+        {
+            errors.Add($"{Root}:Services: at least one service is needed");
+        }
+
+        var hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var models = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var s = 0; s < options.Services.Count; s++)
+        {
+            CheckService(errors, options, options.Services[s], $"{Root}:Services:{s}", hosts, models);
+        }
+
+        return errors;
+    }
+
+    private static void CheckService(
+        List<string> errors, GatewayOptions options, ServiceOptions service, string path, Dictionary<string, string> hosts, Dictionary<string, string> models)
+    {
+        if (!IsDnsLabel(service.Name))
+        {
+            errors.Add($"{path}:Name: must be a DNS label (lower-case letters, digits, '-'), got '{service.Name}'");
+        }
+
+        if (!IsDnsLabel(service.Namespace))
+        {
+            errors.Add($"{path}:Namespace: must be a DNS label (lower-case letters, digits, '-'), got '{service.Namespace}'");
+        }
+
+        var ownHosts = new List<(string Host, string Key)> { ($"{service.Name}-{service.Namespace}.{options.Domain}", $"{path}:Name") };
+        for (var h = 0; h < service.Hosts.Count; h++)
+        {
+            var host = service.Hosts[h];
+            if (string.IsNullOrWhiteSpace(host) || host.Contains(':', StringComparison.Ordinal) || host.Contains('/', StringComparison.Ordinal))
+            {
+                errors.Add($"{path}:Hosts:{h}: must be a host name without port or scheme, got '{host}'");
+                continue;
+            }
+
+            ownHosts.Add((host, $"{path}:Hosts:{h}"));
+        }
+
+        foreach (var (host, key) in ownHosts)
+        {
+            if (!hosts.TryAdd(host, key))
+            {
+                errors.Add($"{key}: host '{host}' is already used by {hosts[host]}");
+            }
+        }
+
+        for (var m = 0; m < service.Models.Count; m++)
+        {
+            var model = service.Models[m];
+            if (string.IsNullOrWhiteSpace(model))
+            {
+                errors.Add($"{path}:Models:{m}: must not be empty");
+            }
+            else if (!models.TryAdd(model, $"{path}:Models:{m}"))
+            {
+                errors.Add($"{path}:Models:{m}: model '{model}' is already served by {models[model]}");
+            }
+        }
+
+        if (!Enum.IsDefined(service.Balancing))
+        {
+            errors.Add($"{path}:Balancing: must be SpillOver or RoundRobin");
+        }
+
+        var queue = service.Queue;
+        if (queue.MaxWaiting < 0)
+        {
+            errors.Add($"{path}:Queue:MaxWaiting: must be 0 or more, got {queue.MaxWaiting}");
+        }
+
+        Positive(errors, $"{path}:Queue:MaxWaitSeconds", queue.MaxWaitSeconds);
+        if (queue.RetryAfterSeconds < 1)
+        {
+            errors.Add($"{path}:Queue:RetryAfterSeconds: must be at least 1, got {queue.RetryAfterSeconds}");
+        }
+
+        if (service.Pools.Count == 0)
+        {
+            errors.Add($"{path}:Pools: at least one pool is needed");
+        }
+
+        var poolNames = new HashSet<string>(StringComparer.Ordinal);
+        for (var p = 0; p < service.Pools.Count; p++)
+        {
+            var pool = service.Pools[p];
+            var poolPath = $"{path}:Pools:{p}";
+            if (!IsDnsLabel(pool.Name))
+            {
+                errors.Add($"{poolPath}:Name: must be a DNS label (lower-case letters, digits, '-'), got '{pool.Name}'");
+            }
+            else if (!poolNames.Add(pool.Name))
+            {
+                errors.Add($"{poolPath}:Name: pool '{pool.Name}' appears twice in the service");
+            }
+
+            if (pool.Priority < 0)
+            {
+                errors.Add($"{poolPath}:Priority: must be 0 or more, got {pool.Priority}");
+            }
+
+            if (pool.CapacityPerReplica < 1)
+            {
+                errors.Add($"{poolPath}:CapacityPerReplica: must be at least 1, got {pool.CapacityPerReplica}");
+            }
+
+            CheckSource(errors, pool, poolPath);
+        }
+    }
+
+    private static void CheckSource(List<string> errors, PoolOptions pool, string path)
+    {
+        if (pool.Static.Count > 0 == pool.Process is not null)
+        {
+            errors.Add($"{path}: give exactly one replica source, Static (addresses) or Process (a command)");
+            return;
+        }
+
+        for (var i = 0; i < pool.Static.Count; i++)
+        {
+            var uri = CheckUrl(errors, $"{path}:Static:{i}", pool.Static[i]);
+            if (uri is not null && uri.AbsolutePath != "/")
+            {
+                errors.Add($"{path}:Static:{i}: must be a server root such as http://10.0.0.5:8000, without a path, got '{pool.Static[i]}'");
+            }
+        }
+
+        if (pool.Process is { } process)
+        {
+            if (string.IsNullOrWhiteSpace(process.Command))
+            {
+                errors.Add($"{path}:Process:Command: must name a program to run");
+            }
+
+            if (!process.Arguments.Exists(a => a.Contains("{port}", StringComparison.Ordinal)))
+            {
+                errors.Add($"{path}:Process:Arguments: must contain {{port}}, where the replica's port goes");
+            }
+
+            if (process.Replicas < 0)
+            {
+                errors.Add($"{path}:Process:Replicas: must be 0 or more, got {process.Replicas}");
+            }
+
+            Positive(errors, $"{path}:Process:ReadyTimeoutSeconds", process.ReadyTimeoutSeconds);
+            Positive(errors, $"{path}:Process:StopTimeoutSeconds", process.StopTimeoutSeconds);
+        }
+    }
+
+    private static Uri? CheckUrl(List<string> errors, string key, string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            errors.Add($"{key}: must be an absolute http:// or https:// URL, got '{value}'");
+            return null;
+        }
+
+        return uri;
+    }
+
+    private static void Positive(List<string> errors, string key, double value)
+    {
+        if (!(value > 0) || double.IsInfinity(value))
+        {
+            errors.Add($"{key}: must be a positive number of seconds, got {value.ToString(CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    private static bool IsDnsLabel(string value)
+    {
+        if (value.Length is 0 or > 63 || value[0] == '-' || value[^1] == '-')
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,67 @@
+using Gateway.Admission;
+using Gateway.Backends;
+using Gateway.Balancing;
+using Gateway.Configuration;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// A service behind the gateway (a KServe InferenceService such as <c>qwen-chat</c> in <c>default</c>): its
+/// pools in order of priority, the policy that places requests on replicas, and its queue.
+/// </summary>
+public sealed class InferenceService
+{
+    internal InferenceService(ServiceOptions options, IPlacementPolicy placement, TimeProvider time)
+    {
+        Name = options.Name;
+        Namespace = options.Namespace;
+        Models = [.. options.Models];
+        Placement = placement;
+
+        // Stable by priority: pools of equal priority keep their configured order.
+        var pools = new List<Pool>();
+        foreach (var pool in options.Pools)
+        {
+            var minReplicas = pool.Process?.Replicas ?? pool.Static.Count;
+            pools.Add(new Pool(pool.Name, pool.Priority, pool.CapacityPerReplica, minReplicas) { Service = this });
+        }
+
+        Pools = [.. pools.OrderBy(p => p.Priority)];
+        Queue = new ServiceQueue(this, options.Queue, time);
+    }
+
+    /// <summary>Service name.</summary>
+    public string Name { get; }
+
+    /// <summary>Namespace.</summary>
+    public string Namespace { get; }
+
+    /// <summary>Model names the service serves.</summary>
+    public IReadOnlyList<string> Models { get; }
+
+    /// <summary>Pools, highest priority (lowest number) first.</summary>
+    public IReadOnlyList<Pool> Pools { get; }
+
+    /// <summary>How requests are placed on replicas.</summary>
+    internal IPlacementPolicy Placement { get; }
+
+    /// <summary>Requests waiting for a slot.</summary>
+    internal ServiceQueue Queue { get; }
+
+    /// <summary>Finds a pool by name.</summary>
+    public Pool? FindPool(string name)
+    {
+        foreach (var pool in Pools)
+        {
+            if (pool.Name == name)
+            {
+                return pool;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A slot freed or a replica became ready: the queue's head may go now.</summary>
+    internal void OnCapacityFreed() => Queue.Dispatch();
+}
