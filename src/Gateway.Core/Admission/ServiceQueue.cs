@@ -26,7 +26,11 @@ internal sealed class ServiceQueue
         _time = time;
         _maxWaiting = options.MaxWaiting;
         _maxWait = TimeSpan.FromSeconds(options.MaxWaitSeconds);
+        RetryAfterSeconds = options.RetryAfterSeconds;
     }
+
+    /// <summary>The <c>Retry-After</c> suggested to a request the queue turns away.</summary>
+    public int RetryAfterSeconds { get; }
 
     /// <summary>Requests waiting now.</summary>
     public int Count => Volatile.Read(ref _count);

@@ -9,6 +9,9 @@ internal interface IPlacementPolicy
     /// <summary>The name configuration chooses the policy by.</summary>
     string Name { get; }
 
-    /// <summary>A replica with a slot now reserved for the caller, or null when every ready replica is full.</summary>
-    Replica? TryReserve(InferenceService service);
+    /// <summary>
+    /// A replica with a slot now reserved for the caller, or null when every ready replica is full.
+    /// <paramref name="avoid"/> is a replica that just failed this request, skipped on a retry.
+    /// </summary>
+    Replica? TryReserve(InferenceService service, Replica? avoid = null);
 }

@@ -13,7 +13,7 @@ internal sealed class RoundRobinPlacement : IPlacementPolicy
 
     public string Name => "RoundRobin";
 
-    public Replica? TryReserve(InferenceService service)
+    public Replica? TryReserve(InferenceService service, Replica? avoid = null)
     {
         var pools = service.Pools;
         var total = 0;
@@ -31,7 +31,7 @@ internal sealed class RoundRobinPlacement : IPlacementPolicy
         for (var i = 0; i < total; i++)
         {
             var replica = At(pools, (start + i) % total);
-            if (replica is not null && replica.TryReserve())
+            if (replica is not null && !ReferenceEquals(replica, avoid) && replica.TryReserve())
             {
                 return replica;
             }

@@ -12,12 +12,12 @@ internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
 {
     public string Name => "SpillOver";
 
-    public Replica? TryReserve(InferenceService service)
+    public Replica? TryReserve(InferenceService service, Replica? avoid = null)
     {
         var pools = service.Pools;
         for (var p = 0; p < pools.Count; p++)
         {
-            var replica = TryReserveIn(pools[p]);
+            var replica = TryReserveIn(pools[p], avoid);
             if (replica is not null)
             {
                 return replica;
@@ -27,7 +27,7 @@ internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
         return null;
     }
 
-    private Replica? TryReserveIn(Pool pool)
+    private Replica? TryReserveIn(Pool pool, Replica? avoid)
     {
         var replicas = pool.Snapshot;
 
@@ -39,7 +39,7 @@ internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
             var ties = 0;
             foreach (var replica in replicas)
             {
-                if (replica.State != ReplicaState.Ready)
+                if (replica.State != ReplicaState.Ready || ReferenceEquals(replica, avoid))
                 {
                     continue;
                 }

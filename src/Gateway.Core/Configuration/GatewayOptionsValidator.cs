@@ -22,8 +22,8 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
     public static List<string> Check(GatewayOptions options)
     {
         var errors = new List<string>();
-        var publicUri = CheckUrl(errors, $"{Root}:PublicUrl", options.PublicUrl);
-        var adminUri = CheckUrl(errors, $"{Root}:AdminUrl", options.AdminUrl);
+        var publicUri = CheckListener(errors, $"{Root}:PublicUrl", options.PublicUrl);
+        var adminUri = CheckListener(errors, $"{Root}:AdminUrl", options.AdminUrl);
         if (publicUri is not null && adminUri is not null && publicUri.Port == adminUri.Port && publicUri.Port != 0)
         {
             errors.Add($"{Root}:AdminUrl: must use another port than {Root}:PublicUrl ({publicUri.Port}); the admin listener is never public");
@@ -196,6 +196,29 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             Positive(errors, $"{path}:Process:ReadyTimeoutSeconds", process.ReadyTimeoutSeconds);
             Positive(errors, $"{path}:Process:StopTimeoutSeconds", process.StopTimeoutSeconds);
         }
+    }
+
+    private static Uri? CheckListener(List<string> errors, string key, string value)
+    {
+        var uri = CheckUrl(errors, key, value);
+        if (uri is null)
+        {
+            return null;
+        }
+
+        if (uri.Scheme != "http")
+        {
+            errors.Add($"{key}: the gateway listens on plain http (put TLS in front of it), got '{value}'");
+            return null;
+        }
+
+        if (uri.Host != "localhost" && !System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out _))
+        {
+            errors.Add($"{key}: the host must be an IP address (0.0.0.0 for all) or localhost, got '{uri.Host}'");
+            return null;
+        }
+
+        return uri;
     }
 
     private static Uri? CheckUrl(List<string> errors, string key, string value)

@@ -1,0 +1,81 @@
+using Gateway.Backends;
+using Gateway.Configuration;
+using Gateway.Requests;
+using Gateway.Routing;
+using Gateway.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// Builds the gateway as a web application from its options. The host's <c>Program.cs</c> and the tests
+/// both come through here, so a test runs the same gateway with its own backends and clock.
+/// </summary>
+public static class GatewayApplication
+{
+    /// <summary>Builds a gateway; <paramref name="configure"/> may replace services (a fake clock in tests).</summary>
+    public static WebApplication Build(GatewayOptions options, IConfiguration? configuration = null, Action<IServiceCollection>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        if (configuration is not null)
+        {
+            builder.Configuration.AddConfiguration(configuration);
+        }
+
+        var listeners = new GatewayListeners();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+
+            // The gateway enforces its own body limit with an OpenAI-style 413; Kestrel's must not be lower.
+            kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxRequestBodyBytes + 1, 30_000_000);
+            listeners.Configure(kestrel, options.PublicUrl, options.AdminUrl);
+        });
+        builder.Services.AddSingleton(listeners);
+        builder.Services.AddInferenceGateway(options);
+        configure?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.MapWhen(
+            context => context.Connection.LocalPort == listeners.AdminPort,
+            admin =>
+            {
+                admin.UseRouting();
+                admin.UseEndpoints(AdminEndpoints.Map);
+            });
+        var endpoint = app.Services.GetRequiredService<InferenceEndpoint>();
+        app.Run(endpoint.InvokeAsync);
+        return app;
+    }
+
+    /// <summary>Registers the gateway's services: topology, placement, queue, forwarding and replica sources.</summary>
+    public static IServiceCollection AddInferenceGateway(this IServiceCollection services, GatewayOptions options)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(options.Forwarding);
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddOptions<GatewayOptions>().Configure(o => Copy(options, o)).ValidateOnStart();
+        services.AddSingleton(sp => new GatewayTopology(options, sp.GetRequiredService<TimeProvider>(), Random.Shared));
+        services.AddHttpForwarder();
+        services.AddSingleton<ReplicaForwarder>();
+        services.AddSingleton<InferenceEndpoint>();
+        services.AddHostedService<ReplicaSourcesService>();
+        return services;
+    }
+
+    private static void Copy(GatewayOptions from, GatewayOptions to)
+    {
+        to.PublicUrl = from.PublicUrl;
+        to.AdminUrl = from.AdminUrl;
+        to.Domain = from.Domain;
+        to.MaxRequestBodyBytes = from.MaxRequestBodyBytes;
+        to.Forwarding = from.Forwarding;
+        to.Services = from.Services;
+    }
+}

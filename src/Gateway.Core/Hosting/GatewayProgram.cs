@@ -1,0 +1,122 @@
+using Gateway.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// The gateway's command line: <c>--config PATH</c> (default <c>config/gateway.json</c>), then environment
+/// variables (<c>Gateway__PublicUrl</c>) and <c>--Gateway:Key=value</c> arguments override the file. A bad
+/// configuration stops the gateway with exit code 2 and one line per bad key.
+/// </summary>
+public static class GatewayProgram
+{
+    /// <summary>The configuration file used when no <c>--config</c> is given, relative to the working folder.</summary>
+    public const string DefaultConfigPath = "config/gateway.json";
+
+    /// <summary>Exit code for a configuration or command-line error.</summary>
+    public const int UsageError = 2;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (!TryReadConfigPath(args, out var configPath, out var rest, out var usageError))
+        {
+            Console.Error.WriteLine("error: " + usageError);
+            return UsageError;
+        }
+
+        if (!File.Exists(configPath))
+        {
+            Console.Error.WriteLine($"error: configuration file '{Path.GetFullPath(configPath)}' does not exist (give one with --config PATH)");
+            return UsageError;
+        }
+
+        IConfiguration configuration;
+        GatewayOptions options;
+        try
+        {
+            configuration = new ConfigurationBuilder()
+                .AddJsonFile(Path.GetFullPath(configPath), optional: false, reloadOnChange: false)
+                .AddEnvironmentVariables()
+                .AddCommandLine(rest)
+                .Build();
+            options = GatewayConfiguration.Load(configuration);
+        }
+        catch (GatewayConfigurationException e)
+        {
+            WriteConfigurationErrors(configPath, e.Errors);
+            return UsageError;
+        }
+        catch (InvalidDataException e)
+        {
+            // A JSON syntax error in the file.
+            WriteConfigurationErrors(configPath, [e.Message]);
+            return UsageError;
+        }
+
+        await using var app = GatewayApplication.Build(options, configuration);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (OptionsValidationException e)
+        {
+            WriteConfigurationErrors(configPath, [.. e.Failures]);
+            return UsageError;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"error: cannot listen: {e.Message}");
+            return 1;
+        }
+
+        var listeners = app.Services.GetRequiredService<GatewayListeners>();
+        Console.Out.WriteLine($"Gateway listening on {listeners.PublicAddress} (admin {listeners.AdminAddress}), configuration {configPath}");
+        Console.Out.Flush();
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    private static void WriteConfigurationErrors(string path, IReadOnlyList<string> errors)
+    {
+        Console.Error.WriteLine($"error: invalid configuration ({path}):");
+        foreach (var error in errors)
+        {
+            Console.Error.WriteLine("  " + error);
+        }
+    }
+
+    private static bool TryReadConfigPath(string[] args, out string path, out string[] rest, out string? error)
+    {
+        path = DefaultConfigPath;
+        error = null;
+        var others = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg == "--config")
+            {
+                if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    rest = [];
+                    error = "--config needs a path";
+                    return false;
+                }
+
+                path = args[++i];
+            }
+            else if (arg.StartsWith("--config=", StringComparison.Ordinal))
+            {
+                path = arg["--config=".Length..];
+            }
+            else
+            {
+                others.Add(arg);
+            }
+        }
+
+        rest = [.. others];
+        return true;
+    }
+}

@@ -1,0 +1,39 @@
+using Gateway.Backends;
+using Gateway.Configuration;
+using Gateway.Routing;
+using Microsoft.Extensions.Hosting;
+
+namespace Gateway.Hosting;
+
+/// <summary>Starts every pool's replica source with the gateway and stops them, children included, when it stops.</summary>
+internal sealed class ReplicaSourcesService(GatewayTopology topology, GatewayOptions options, IServiceProvider services) : IHostedService
+{
+    private readonly List<IReplicaSource> _sources = [];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        for (var s = 0; s < options.Services.Count; s++)
+        {
+            var serviceOptions = options.Services[s];
+            var service = topology.Find(serviceOptions.Name, serviceOptions.Namespace)!;
+            foreach (var poolOptions in serviceOptions.Pools)
+            {
+                var pool = service.FindPool(poolOptions.Name)!;
+                var source = ReplicaSources.Create(pool, poolOptions, services);
+                _sources.Add(source);
+                await source.StartAsync(cancellationToken);
+            }
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var stopping = new List<Task>(_sources.Count);
+        foreach (var source in _sources)
+        {
+            stopping.Add(source.StopAsync(cancellationToken));
+        }
+
+        await Task.WhenAll(stopping);
+    }
+}

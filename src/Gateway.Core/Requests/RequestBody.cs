@@ -1,0 +1,91 @@
+using System.Buffers;
+
+namespace Gateway.Requests;
+
+/// <summary>
+/// A request body read once, with a size limit, into a pooled buffer. The gateway inspects it and then
+/// hands the same bytes to the backend, unchanged, as many times as a safe retry needs.
+/// </summary>
+internal sealed class RequestBody : IDisposable
+{
+    private const int InitialSize = 16 * 1024;
+
+    private byte[] _buffer;
+
+    private RequestBody(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+    }
+
+    /// <summary>Bytes read.</summary>
+    public int Length { get; }
+
+    /// <summary>The body's bytes.</summary>
+    public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, Length);
+
+    /// <summary>Reads the whole body; null when it is longer than <paramref name="limit"/> bytes.</summary>
+    public static async ValueTask<RequestBody?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        var declared = request.ContentLength;
+        if (declared > limit)
+        {
+            return null;
+        }
+
+        var size = (int)Math.Min(declared is > 0 ? declared.Value : InitialSize, limit + 1);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > limit)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return null;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > limit)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return null;
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        return new RequestBody(buffer, length);
+    }
+
+    /// <summary>A fresh stream over the bytes, for one attempt at forwarding.</summary>
+    public Stream OpenRead() => new MemoryStream(_buffer, 0, Length, writable: false);
+
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

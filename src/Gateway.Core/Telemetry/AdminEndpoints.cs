@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Gateway.Backends;
+using Gateway.Routing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.Telemetry;
+
+/// <summary>
+/// The admin listener's routes: <c>/healthz</c> (the process runs), <c>/readyz</c> (every pool has its
+/// minimum of ready replicas) and <c>/admin/status</c> (services, pools, replicas and queues as JSON).
+/// </summary>
+internal static class AdminEndpoints
+{
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/healthz", static context => WriteTextAsync(context.Response, 200, "ok"));
+        endpoints.MapGet("/readyz", static context =>
+        {
+            var topology = context.RequestServices.GetRequiredService<GatewayTopology>();
+            var notReady = Readiness.Check(topology);
+            return notReady is null
+                ? WriteTextAsync(context.Response, 200, "ready")
+                : WriteTextAsync(context.Response, 503, notReady);
+        });
+        endpoints.MapGet("/admin/status", static context =>
+            WriteStatusAsync(context.Response, context.RequestServices.GetRequiredService<GatewayTopology>()));
+    }
+
+    private static async Task WriteTextAsync(HttpResponse response, int status, string text)
+    {
+        response.StatusCode = status;
+        response.ContentType = "text/plain; charset=utf-8";
+        await response.WriteAsync(text + "\n");
+    }
+
+    private static async Task WriteStatusAsync(HttpResponse response, GatewayTopology topology)
+    {
+        response.ContentType = "application/json";
+        using (var json = new Utf8JsonWriter(response.BodyWriter, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteBoolean("ready"u8, Readiness.Check(topology) is null);
+            json.WriteStartArray("services"u8);
+            foreach (var service in topology.Services)
+            {
+                json.WriteStartObject();
+                json.WriteString("name"u8, service.Name);
+                json.WriteString("namespace"u8, service.Namespace);
+                json.WriteString("balancing"u8, service.Placement.Name);
+                json.WriteStartArray("models"u8);
+                foreach (var model in service.Models)
+                {
+                    json.WriteStringValue(model);
+                }
+
+                json.WriteEndArray();
+                json.WriteNumber("queueDepth"u8, service.Queue.Count);
+                json.WriteStartArray("pools"u8);
+                foreach (var pool in service.Pools)
+                {
+                    WritePool(json, pool);
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        await response.BodyWriter.FlushAsync();
+    }
+
+    private static void WritePool(Utf8JsonWriter json, Pool pool)
+    {
+        json.WriteStartObject();
+        json.WriteString("name"u8, pool.Name);
+        json.WriteNumber("priority"u8, pool.Priority);
+        json.WriteNumber("capacityPerReplica"u8, pool.CapacityPerReplica);
+        json.WriteNumber("minReplicas"u8, pool.MinReplicas);
+        json.WriteNumber("readyReplicas"u8, pool.ReadyCount);
+        json.WriteStartArray("replicas"u8);
+        foreach (var replica in pool.Replicas)
+        {
+            json.WriteStartObject();
+            json.WriteString("id"u8, replica.Id);
+            json.WriteString("address"u8, replica.DestinationPrefix);
+            json.WriteString("state"u8, replica.State.ToString().ToLowerInvariant());
+            json.WriteNumber("inFlight"u8, replica.InFlight);
+            json.WriteNumber("peakInFlight"u8, replica.PeakInFlight);
+            json.WriteNumber("capacity"u8, replica.Capacity);
+            json.WriteNumber("served"u8, replica.Served);
+            if (replica.ProcessId is { } pid)
+            {
+                json.WriteNumber("pid"u8, pid);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+}
