@@ -1,3 +1,6 @@
+using System.Collections;
+using System.ComponentModel;
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
 namespace Gateway.Configuration;
@@ -9,20 +12,107 @@ public static class GatewayConfiguration
     public static GatewayOptions Load(IConfiguration configuration)
     {
         var section = configuration.GetSection(GatewayOptions.SectionName);
+
+        // A misspelt setting silently ignored is worse than a refusal to start, so unknown keys are errors; and
+        // the binder silently drops a list item with a bad value (a whole pool!), so values are checked first.
+        var errors = new List<string>();
+        CheckKeys(section, typeof(GatewayOptions), errors);
+        if (errors.Count > 0)
+        {
+            throw new GatewayConfigurationException(errors);
+        }
+
         GatewayOptions options;
         try
         {
-            // Unknown keys are errors too: a misspelt setting silently ignored is worse than a refusal to start.
-            options = section.Get<GatewayOptions>(binder => binder.ErrorOnUnknownConfiguration = true) ?? new GatewayOptions();
+            options = section.Get<GatewayOptions>() ?? new GatewayOptions();
         }
         catch (InvalidOperationException e)
         {
-            throw new GatewayConfigurationException([e.Message]);
+            // The binder names the key ("Failed to convert configuration value at 'Gateway:...' to type ...").
+            throw new GatewayConfigurationException([e.InnerException is null ? e.Message : $"{e.Message} ({e.InnerException.Message})"]);
         }
 
-        var errors = GatewayOptionsValidator.Check(options);
+        errors = GatewayOptionsValidator.Check(options);
         return errors.Count == 0 ? options : throw new GatewayConfigurationException(errors);
     }
+
+    private static void CheckKeys(IConfigurationSection section, Type type, List<string> errors)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            var property = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property is null)
+            {
+                var known = string.Join(", ", Array.ConvertAll(type.GetProperties(BindingFlags.Public | BindingFlags.Instance), p => p.Name));
+                errors.Add($"{child.Path}: unknown setting (known here: {known})");
+                continue;
+            }
+
+            var propertyType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (propertyType.IsGenericType && typeof(IList).IsAssignableFrom(propertyType))
+            {
+                var element = propertyType.GetGenericArguments()[0];
+                if (IsSettingsClass(element))
+                {
+                    foreach (var item in child.GetChildren())
+                    {
+                        CheckKeys(item, element, errors);
+                    }
+                }
+                else
+                {
+                    foreach (var item in child.GetChildren())
+                    {
+                        CheckValue(item, element, errors);
+                    }
+                }
+            }
+            else if (IsSettingsClass(propertyType))
+            {
+                CheckKeys(child, propertyType, errors);
+            }
+            else
+            {
+                CheckValue(child, propertyType, errors);
+            }
+        }
+    }
+
+    private static void CheckValue(IConfigurationSection section, Type type, List<string> errors)
+    {
+        var value = section.Value;
+        if (value is null || type == typeof(string))
+        {
+            return;
+        }
+
+        if (type.IsEnum)
+        {
+            if (!Enum.TryParse(type, value, ignoreCase: true, out var parsed) || !Enum.IsDefined(type, parsed!) || int.TryParse(value, out _))
+            {
+                errors.Add($"{section.Path}: '{value}' is not one of {string.Join(", ", Enum.GetNames(type))}");
+            }
+
+            return;
+        }
+
+        try
+        {
+            TypeDescriptor.GetConverter(type).ConvertFromInvariantString(value);
+        }
+        catch (Exception e) when (e is FormatException or NotSupportedException or ArgumentException || e.InnerException is FormatException or OverflowException)
+        {
+            errors.Add($"{section.Path}: '{value}' is not a valid {FriendlyName(type)}");
+        }
+    }
+
+    private static string FriendlyName(Type type) => type == typeof(int) || type == typeof(long) ? "whole number"
+        : type == typeof(double) ? "number"
+        : type == typeof(bool) ? "true/false value"
+        : type.Name;
+
+    private static bool IsSettingsClass(Type type) => type.IsClass && type != typeof(string);
 }
 
 /// <summary>The configuration cannot be used; <see cref="Errors"/> name each bad key and what is wrong.</summary>
