@@ -17,7 +17,15 @@ public static class GatewayConfiguration
         }
         catch (InvalidOperationException e)
         {
-            throw new GatewayConfigurationException([e.Message]);
+            // The binder wraps the error that names the key or property ("Failed to convert configuration value
+            // 'four' at 'Gateway:Services:0:Pools:0:CapacityPerReplica'") in generic "binding has failed" layers.
+            var cause = e;
+            while (cause.InnerException is InvalidOperationException inner)
+            {
+                cause = inner;
+            }
+
+            throw new GatewayConfigurationException([cause.Message]);
         }
 
         var errors = GatewayOptionsValidator.Check(options);
