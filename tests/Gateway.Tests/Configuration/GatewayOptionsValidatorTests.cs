@@ -329,6 +329,25 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void Check_MaxWaitSecondsOverADay_NamesMaxWaitSeconds()
+    {
+        // Beyond about 49 days no timer can run; the queue would then fail every request that waits.
+        var options = Valid();
+        options.Services[0].Queue.MaxWaitSeconds = 5_000_000;
+
+        AssertOnlyError(options, "Gateway:Services:0:Queue:MaxWaitSeconds: must be at most 86400 (a day), got 5000000");
+    }
+
+    [Fact]
+    public void Check_MaxWaitSecondsOfADay_GivesNoErrors()
+    {
+        var options = Valid();
+        options.Services[0].Queue.MaxWaitSeconds = 86_400;
+
+        Assert.Empty(GatewayOptionsValidator.Check(options));
+    }
+
+    [Fact]
     public void Check_RetryAfterSecondsZero_NamesRetryAfterSeconds()
     {
         var options = Valid();
