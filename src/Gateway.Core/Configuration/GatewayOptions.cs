@@ -79,7 +79,7 @@ public sealed class QueueOptions
     /// <summary>Requests that may wait; one more is answered 429 <c>queue_full</c>.</summary>
     public int MaxWaiting { get; set; } = 100;
 
-    /// <summary>Seconds a request may wait; then it is answered 503 <c>queue_timeout</c>.</summary>
+    /// <summary>Seconds a request may wait (at most 86400); then it is answered 503 <c>queue_timeout</c>.</summary>
     public double MaxWaitSeconds { get; set; } = 30;
 
     /// <summary>The <c>Retry-After</c> the gateway suggests, in seconds, when it turns a request away.</summary>

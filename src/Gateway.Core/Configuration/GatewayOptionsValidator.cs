@@ -11,6 +11,7 @@ namespace Gateway.Configuration;
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 {
     private const string Root = GatewayOptions.SectionName;
+    private const int MaxQueueWaitSeconds = 24 * 60 * 60;
 
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
@@ -121,6 +122,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
 
         Positive(errors, $"{path}:Queue:MaxWaitSeconds", queue.MaxWaitSeconds);
+        if (queue.MaxWaitSeconds > MaxQueueWaitSeconds && !double.IsInfinity(queue.MaxWaitSeconds))
+        {
+            // Longer than a timer can run (about 49 days) would make every queued request fail; a day is plenty.
+            errors.Add($"{path}:Queue:MaxWaitSeconds: must be at most {MaxQueueWaitSeconds} (a day), got {queue.MaxWaitSeconds.ToString(CultureInfo.InvariantCulture)}");
+        }
         if (queue.RetryAfterSeconds < 1)
         {
             errors.Add($"{path}:Queue:RetryAfterSeconds: must be at least 1, got {queue.RetryAfterSeconds}");

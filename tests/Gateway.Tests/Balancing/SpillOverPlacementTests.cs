@@ -1,0 +1,182 @@
+using Gateway.Backends;
+using static Gateway.Tests.TestTopology;
+
+namespace Gateway.Tests.Balancing;
+
+public sealed class SpillOverPlacementTests
+{
+    [Fact]
+    public void TryReserve_OnPremHasRoom_FillsOnPremBeforeSpillingToCloud()
+    {
+        var service = TwoTiers(onPremCapacity: 2, cloudCapacity: 2);
+        var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+
+        var placed = new List<Replica?>();
+        for (var i = 0; i < 5; i++)
+        {
+            placed.Add(service.Placement.TryReserve(service));
+        }
+
+        Assert.Equal([onPrem, onPrem, cloud, cloud, null], placed);
+        Assert.Equal(2, onPrem.InFlight);
+        Assert.Equal(2, cloud.InFlight);
+    }
+
+    [Fact]
+    public void TryReserve_OneOnPremReplicaFullAnotherFree_StaysOnPrem()
+    {
+        var service = TwoTiers(onPremCapacity: 1, cloudCapacity: 1);
+        var first = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var second = Add(service.OnPrem(), "http://10.0.0.2:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+        Assert.True(first.TryReserve());
+
+        Assert.Same(second, service.Placement.TryReserve(service));
+        Assert.Equal(0, cloud.InFlight);
+    }
+
+    [Fact]
+    public void TryReserve_OnPremSlotFreedAfterSpill_GoesBackToOnPrem()
+    {
+        var service = TwoTiers(onPremCapacity: 1, cloudCapacity: 4);
+        var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+        Assert.Same(onPrem, service.Placement.TryReserve(service));
+        Assert.Same(cloud, service.Placement.TryReserve(service));
+
+        onPrem.Release();
+
+        Assert.Same(onPrem, service.Placement.TryReserve(service));
+        Assert.Equal(1, cloud.InFlight);
+    }
+
+    [Fact]
+    public void TryReserve_InsideAPool_PicksTheLeastLoadedReplica()
+    {
+        var service = OnePool(capacity: 4);
+        var pool = service.OnPrem();
+        var replicas = new[] { Add(pool, "http://10.0.0.1:8000"), Add(pool, "http://10.0.0.2:8000"), Add(pool, "http://10.0.0.3:8000") };
+        Reserve(replicas[0], 2);
+        Reserve(replicas[1], 1);
+        Reserve(replicas[2], 3);
+
+        Assert.Same(replicas[1], service.Placement.TryReserve(service));
+        Assert.Equal([2, 2, 3], [replicas[0].InFlight, replicas[1].InFlight, replicas[2].InFlight]);
+    }
+
+    [Fact]
+    public void TryReserve_EqualReplicas_FillsThemEvenly()
+    {
+        var service = OnePool(capacity: 2);
+        var first = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var second = Add(service.OnPrem(), "http://10.0.0.2:8000");
+
+        service.Placement.TryReserve(service);
+        service.Placement.TryReserve(service);
+        Assert.Equal([1, 1], [first.InFlight, second.InFlight]);
+
+        service.Placement.TryReserve(service);
+        service.Placement.TryReserve(service);
+        Assert.Equal([2, 2], [first.InFlight, second.InFlight]);
+    }
+
+    [Fact]
+    public void TryReserve_TiedReplicas_ShareTheWorkAtRandom()
+    {
+        var service = OnePool(capacity: 1);
+        var first = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var second = Add(service.OnPrem(), "http://10.0.0.2:8000");
+
+        for (var i = 0; i < 200; i++)
+        {
+            service.Placement.TryReserve(service)!.Release();
+        }
+
+        // Always picking the first (or the last) of a tie would leave one replica idle.
+        Assert.Equal(200, first.Served + second.Served);
+        Assert.InRange(first.Served, 60, 140);
+    }
+
+    [Fact]
+    public void TryReserve_EveryReplicaFull_ReturnsNullAndReservesNothing()
+    {
+        var service = TwoTiers(onPremCapacity: 1, cloudCapacity: 1);
+        var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+        Reserve(onPrem, 1);
+        Reserve(cloud, 1);
+
+        Assert.Null(service.Placement.TryReserve(service));
+        Assert.Equal([1, 1], [onPrem.InFlight, cloud.InFlight]);
+        Assert.Equal([1L, 1L], [onPrem.Served, cloud.Served]);
+    }
+
+    [Fact]
+    public void TryReserve_NoReplicas_ReturnsNull()
+    {
+        var service = TwoTiers(onPremCapacity: 1, cloudCapacity: 1);
+
+        Assert.Null(service.Placement.TryReserve(service));
+    }
+
+    [Theory]
+    [InlineData(ReplicaState.Provisioning)]
+    [InlineData(ReplicaState.Draining)]
+    [InlineData(ReplicaState.Stopped)]
+    public void TryReserve_OnPremNotReady_SkipsItForCloud(ReplicaState state)
+    {
+        var service = TwoTiers(onPremCapacity: 4, cloudCapacity: 4);
+        var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000", state);
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+
+        Assert.Same(cloud, service.Placement.TryReserve(service));
+        Assert.Equal(0, onPrem.InFlight);
+    }
+
+    [Fact]
+    public void TryReserve_ReplicaStartsDraining_GetsNoMoreRequests()
+    {
+        var service = OnePool(capacity: 4);
+        var draining = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var other = Add(service.OnPrem(), "http://10.0.0.2:8000");
+        Reserve(other, 3);
+
+        draining.SetState(ReplicaState.Draining);
+
+        Assert.Same(other, service.Placement.TryReserve(service));
+        Assert.Null(service.Placement.TryReserve(service));
+        Assert.Equal(0, draining.InFlight);
+    }
+
+    [Fact]
+    public void TryReserve_AvoidTheLeastLoaded_PicksAnotherInThePool()
+    {
+        var service = TwoTiers(onPremCapacity: 4, cloudCapacity: 4);
+        var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var other = Add(service.OnPrem(), "http://10.0.0.2:8000");
+        Reserve(other, 2);
+
+        Assert.Same(other, service.Placement.TryReserve(service, avoid: failed));
+        Assert.Equal(0, failed.InFlight);
+    }
+
+    [Fact]
+    public void TryReserve_AvoidTheOnlyOnPremReplica_SpillsToCloud()
+    {
+        var service = TwoTiers(onPremCapacity: 4, cloudCapacity: 4);
+        var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+
+        Assert.Same(cloud, service.Placement.TryReserve(service, avoid: failed));
+        Assert.Equal(0, failed.InFlight);
+    }
+
+    private static void Reserve(Replica replica, int slots)
+    {
+        for (var i = 0; i < slots; i++)
+        {
+            Assert.True(replica.TryReserve());
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using Gateway.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace Gateway.Tests.Configuration;
+
+public sealed class GatewayConfigurationTests
+{
+    private static readonly Dictionary<string, string?> Minimal = new()
+    {
+        ["Gateway:Services:0:Name"] = "qwen-chat",
+        ["Gateway:Services:0:Models:0"] = "qwen2.5-7b",
+        ["Gateway:Services:0:Pools:0:Name"] = "on-prem",
+        ["Gateway:Services:0:Pools:0:Static:0"] = "http://10.0.0.1:8000",
+    };
+
+    private static IConfiguration Configuration(params (string Key, string Value)[] overrides)
+    {
+        var values = new Dictionary<string, string?>(Minimal);
+        foreach (var (key, value) in overrides)
+        {
+            values[key] = value;
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+    }
+
+    [Fact]
+    public void Load_MinimalConfiguration_BindsValuesAndDefaults()
+    {
+        var options = GatewayConfiguration.Load(Configuration(
+            ("Gateway:Services:0:Balancing", "RoundRobin"),
+            ("Gateway:Services:0:Pools:0:CapacityPerReplica", "8")));
+
+        var service = Assert.Single(options.Services);
+        Assert.Equal("qwen-chat", service.Name);
+        Assert.Equal("default", service.Namespace);
+        Assert.Equal(["qwen2.5-7b"], service.Models);
+        Assert.Equal(BalancingMode.RoundRobin, service.Balancing);
+        var pool = Assert.Single(service.Pools);
+        Assert.Equal(8, pool.CapacityPerReplica);
+        Assert.Equal(["http://10.0.0.1:8000"], pool.Static);
+        Assert.Equal("http://127.0.0.1:8080", options.PublicUrl);
+        Assert.Equal(100, service.Queue.MaxWaiting);
+    }
+
+    [Fact]
+    public void Load_MisspeltNestedKey_ThrowsNamingItsPath()
+    {
+        var configuration = Configuration(("Gateway:Services:0:Pools:0:CapacityPerReplicas", "4"));
+
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
+
+        Assert.Equal(
+            ["Gateway:Services:0:Pools:0:CapacityPerReplicas: unknown setting (known here: Name, Priority, CapacityPerReplica, Static, Process)"],
+            e.Errors);
+    }
+
+    [Fact]
+    public void Load_MisspeltTopLevelKey_ThrowsNamingItsPath()
+    {
+        var configuration = Configuration(("Gateway:PublicUlr", "http://127.0.0.1:8081"));
+
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
+
+        Assert.StartsWith("Gateway:PublicUlr: unknown setting (known here: PublicUrl, AdminUrl, ", Assert.Single(e.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_NonNumericCapacity_ThrowsNamingTheKey()
+    {
+        var configuration = Configuration(("Gateway:Services:0:Pools:0:CapacityPerReplica", "four"));
+
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
+
+        // Checked before binding: the binder would silently drop the whole pool.
+        Assert.Equal(["Gateway:Services:0:Pools:0:CapacityPerReplica: 'four' is not a valid whole number"], e.Errors);
+    }
+
+    [Fact]
+    public void Load_BadValueInSecondPool_RefusesInsteadOfDroppingThePool()
+    {
+        var configuration = Configuration(
+            ("Gateway:Services:0:Pools:1:Name", "cloud-elastic"),
+            ("Gateway:Services:0:Pools:1:Priority", "1"),
+            ("Gateway:Services:0:Pools:1:Static:0", "http://10.0.0.2:8000"),
+            ("Gateway:Services:0:Pools:0:Priority", "zero"));
+
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
+
+        Assert.Equal(["Gateway:Services:0:Pools:0:Priority: 'zero' is not a valid whole number"], e.Errors);
+    }
+
+    [Fact]
+    public void Load_UnknownBalancingMode_ThrowsNamingTheKey()
+    {
+        var configuration = Configuration(("Gateway:Services:0:Balancing", "Random"));
+
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
+
+        Assert.Equal(["Gateway:Services:0:Balancing: 'Random' is not one of SpillOver, RoundRobin"], e.Errors);
+    }
+
+    [Fact]
+    public void Load_BoundButInvalidValue_ThrowsTheValidatorsMessage()
+    {
+        var configuration = Configuration(("Gateway:Services:0:Pools:0:CapacityPerReplica", "0"));
+
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
+
+        Assert.Equal(["Gateway:Services:0:Pools:0:CapacityPerReplica: must be at least 1, got 0"], e.Errors);
+    }
+
+    [Fact]
+    public void Load_NoGatewaySection_ThrowsThatAServiceIsNeeded()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Other:Key"] = "1" }).Build();
+
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
+
+        Assert.Equal(["Gateway:Services: at least one service is needed"], e.Errors);
+    }
+}

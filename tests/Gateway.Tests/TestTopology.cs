@@ -1,0 +1,46 @@
+using Gateway.Backends;
+using Gateway.Configuration;
+using Gateway.Routing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests;
+
+/// <summary>Builds services, pools and replicas through the real types, as the gateway does from its configuration.</summary>
+internal static class TestTopology
+{
+    public const string ServiceName = "qwen-chat";
+
+    public static PoolOptions Pool(string name, int priority, int capacity, params string[] addresses) =>
+        new() { Name = name, Priority = priority, CapacityPerReplica = capacity, Static = [.. addresses] };
+
+    public static ServiceOptions Service(params PoolOptions[] pools) =>
+        new() { Name = ServiceName, Models = ["qwen2.5-7b"], Pools = [.. pools] };
+
+    public static GatewayOptions Options(params ServiceOptions[] services) => new() { Services = [.. services] };
+
+    public static GatewayTopology Build(GatewayOptions options, TimeProvider? time = null, Random? random = null) =>
+        new(options, time ?? new FakeTimeProvider(), random ?? new Random(1));
+
+    /// <summary>One service with an on-prem pool (priority 0) and a cloud pool (priority 1), no replicas yet.</summary>
+    public static InferenceService TwoTiers(int onPremCapacity, int cloudCapacity, TimeProvider? time = null, QueueOptions? queue = null)
+    {
+        var service = Service(Pool("on-prem", 0, onPremCapacity, "http://10.0.0.1:8000"), Pool("cloud", 1, cloudCapacity, "http://10.0.1.1:8000"));
+        service.Queue = queue ?? new QueueOptions();
+        return Build(Options(service), time).Services[0];
+    }
+
+    /// <summary>One service with one pool, no replicas yet.</summary>
+    public static InferenceService OnePool(int capacity, TimeProvider? time = null, QueueOptions? queue = null, BalancingMode balancing = BalancingMode.SpillOver)
+    {
+        var service = Service(Pool("on-prem", 0, capacity, "http://10.0.0.1:8000"));
+        service.Queue = queue ?? new QueueOptions();
+        service.Balancing = balancing;
+        return Build(Options(service), time).Services[0];
+    }
+
+    public static Replica Add(Pool pool, string address, ReplicaState state = ReplicaState.Ready) => pool.AddReplica(new Uri(address), state);
+
+    public static Pool OnPrem(this InferenceService service) => service.FindPool("on-prem")!;
+
+    public static Pool Cloud(this InferenceService service) => service.FindPool("cloud")!;
+}
