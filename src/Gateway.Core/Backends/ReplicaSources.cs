@@ -1,15 +1,25 @@
 using Gateway.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Backends;
 
 /// <summary>Chooses the replica source a pool's configuration asks for.</summary>
 internal static class ReplicaSources
 {
+    /// <summary>The name of the HTTP client that probes replicas' <c>/health</c>.</summary>
+    public const string ProbeClientName = "replica-probe";
+
     public static IReplicaSource Create(Pool pool, PoolOptions options, IServiceProvider services)
     {
         if (options.Process is { } process)
         {
-            throw new NotSupportedException("process replicas are wired in the next step " + process.Command);
+            return new ProcessReplicaSource(
+                pool,
+                process,
+                services.GetRequiredService<ChildProcessLauncher>(),
+                services.GetRequiredService<IHttpClientFactory>().CreateClient(ProbeClientName),
+                services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<ILogger<ProcessReplicaSource>>());
         }
 
         return new StaticReplicaSource(pool, options.Static);

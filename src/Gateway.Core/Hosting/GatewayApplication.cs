@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
@@ -26,6 +27,12 @@ public static class GatewayApplication
         {
             builder.Configuration.AddConfiguration(configuration);
         }
+
+        // Per-request framework logs (YARP's "Proxying to", HttpClient's probe traces) cost on the hot path and
+        // bury what matters; the "Logging" configuration section can still turn them back on.
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 
         var listeners = new GatewayListeners();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -65,7 +72,21 @@ public static class GatewayApplication
         services.AddHttpForwarder();
         services.AddSingleton<ReplicaForwarder>();
         services.AddSingleton<InferenceEndpoint>();
+        services.AddSingleton<ChildProcessLauncher>();
+        services.AddHttpClient(ReplicaSources.ProbeClientName);
         services.AddHostedService<ReplicaSourcesService>();
+
+        // Child replicas get their SIGTERM grace period before the host gives up on stopping them.
+        var stopTimeout = 10.0;
+        foreach (var service in options.Services)
+        {
+            foreach (var pool in service.Pools)
+            {
+                stopTimeout = Math.Max(stopTimeout, pool.Process?.StopTimeoutSeconds ?? 0);
+            }
+        }
+
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(stopTimeout + 5));
         return services;
     }
 

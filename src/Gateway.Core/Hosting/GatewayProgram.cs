@@ -20,10 +20,15 @@ public static class GatewayProgram
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (!TryReadConfigPath(args, out var configPath, out var rest, out var usageError))
+        if (!TryReadConfigPath(args, out var configPath, out var explicitPath, out var rest, out var usageError))
         {
             Console.Error.WriteLine("error: " + usageError);
             return UsageError;
+        }
+
+        if (!explicitPath)
+        {
+            configPath = FindDefaultConfig() ?? configPath;
         }
 
         if (!File.Exists(configPath))
@@ -87,9 +92,28 @@ public static class GatewayProgram
         }
     }
 
-    private static bool TryReadConfigPath(string[] args, out string path, out string[] rest, out string? error)
+    /// <summary>
+    /// <c>config/gateway.json</c> in the working folder or the nearest folder above it: <c>dotnet run --project
+    /// src/Gateway</c> runs in the project's folder, and the demo's file is at the repository's root.
+    /// </summary>
+    private static string? FindDefaultConfig()
+    {
+        for (var folder = new DirectoryInfo(Directory.GetCurrentDirectory()); folder is not null; folder = folder.Parent)
+        {
+            var candidate = Path.Combine(folder.FullName, DefaultConfigPath);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool TryReadConfigPath(string[] args, out string path, out bool explicitPath, out string[] rest, out string? error)
     {
         path = DefaultConfigPath;
+        explicitPath = false;
         error = null;
         var others = new List<string>();
         for (var i = 0; i < args.Length; i++)
@@ -105,10 +129,12 @@ public static class GatewayProgram
                 }
 
                 path = args[++i];
+                explicitPath = true;
             }
             else if (arg.StartsWith("--config=", StringComparison.Ordinal))
             {
                 path = arg["--config=".Length..];
+                explicitPath = true;
             }
             else
             {
