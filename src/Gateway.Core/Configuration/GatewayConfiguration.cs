@@ -17,11 +17,29 @@ public static class GatewayConfiguration
         }
         catch (InvalidOperationException e)
         {
-            throw new GatewayConfigurationException([e.Message]);
+            throw new GatewayConfigurationException([BinderMessage(e)]);
         }
 
         var errors = GatewayOptionsValidator.Check(options);
         return errors.Count == 0 ? options : throw new GatewayConfigurationException(errors);
+    }
+
+    /// <summary>
+    /// The binder wraps what went wrong (the key path of a value it could not convert, or the misspelt key)
+    /// in generic "binding has failed" exceptions; the innermost binder message is the one an operator needs.
+    /// </summary>
+    private static string BinderMessage(InvalidOperationException exception)
+    {
+        var message = exception.Message;
+        for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is InvalidOperationException)
+            {
+                message = inner.Message;
+            }
+        }
+
+        return message;
     }
 }
 
