@@ -18,7 +18,7 @@ public sealed class DroppedStreamFreesTheBackendSlot
         using var http = gateway.CreatePublicClient();
 
         // 1,000 tokens at 100 ms would hold the slot for 100 s if the drop did not reach the replica.
-        var answer = await StreamedAnswer.OpenAsync(http, maxTokens: 1000);
+        var answer = await StreamedAnswer.OpenAsync(gateway.PublicAddress, maxTokens: 1000);
         Assert.Equal((1, 0), await GatewayFixture.LoadAsync(simulator));
         Assert.Equal(1, (await gateway.StatusAsync())["on-prem-1"].InFlight);
 

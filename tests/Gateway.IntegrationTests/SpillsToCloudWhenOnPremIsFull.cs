@@ -41,7 +41,7 @@ public sealed class SpillsToCloudWhenOnPremIsFull : IAsyncLifetime
         try
         {
             // 1,000 tokens at 20 ms: each request holds its slot for 20 s unless dropped.
-            answers.AddRange(await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => StreamedAnswer.OpenAsync(http, maxTokens: 1000))));
+            answers.AddRange(await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => StreamedAnswer.OpenAsync(_gateway.PublicAddress, maxTokens: 1000))));
 
             var status = await _gateway.StatusAsync();
             Assert.Equal((4L, 4), (status["on-prem-1"].Served, status["on-prem-1"].InFlight));
@@ -49,7 +49,7 @@ public sealed class SpillsToCloudWhenOnPremIsFull : IAsyncLifetime
             Assert.Equal((4, 0), await OnPremLoad());
             Assert.Equal((0, 0), await CloudLoad());
 
-            answers.Add(await StreamedAnswer.OpenAsync(http, maxTokens: 1000));
+            answers.Add(await StreamedAnswer.OpenAsync(_gateway.PublicAddress, maxTokens: 1000));
 
             status = await _gateway.StatusAsync();
             Assert.Equal((4L, 4), (status["on-prem-1"].Served, status["on-prem-1"].InFlight));

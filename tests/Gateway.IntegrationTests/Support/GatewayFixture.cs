@@ -126,18 +126,10 @@ internal sealed class GatewayFixture : IAsyncDisposable
         Static = [.. addresses.Select(a => a.ToString().TrimEnd('/'))],
     };
 
-    /// <summary>
-    /// A client of the public listener that sends <paramref name="host"/> as its Host header (none: the
-    /// listener's own address). A response dropped before its end closes the connection at once, as a client
-    /// that goes away does, rather than being drained in the background.
-    /// </summary>
+    /// <summary>A client of the public listener that sends <paramref name="host"/> as its Host header (none: the listener's own address).</summary>
     public HttpClient CreatePublicClient(string? host = ServiceHost)
     {
-        var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 })
-        {
-            BaseAddress = PublicAddress,
-            Timeout = ClientTimeout,
-        };
+        var client = new HttpClient { BaseAddress = PublicAddress, Timeout = ClientTimeout };
         if (host is not null)
         {
             client.DefaultRequestHeaders.Host = host;
