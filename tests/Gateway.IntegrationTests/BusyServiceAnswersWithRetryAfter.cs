@@ -30,7 +30,7 @@ public sealed class BusyServiceAnswersWithRetryAfter
     {
         await using var gateway = await StartAsync(maxWaitSeconds: 30);
         using var http = gateway.CreatePublicClient();
-        var running = await StreamedAnswer.OpenAsync(gateway.PublicAddress, maxTokens: 1000);
+        using var running = await StreamedAnswer.OpenAsync(gateway.PublicAddress, maxTokens: 1000);
         var waiting = http.SendAsync(ChatRequest.Post(maxTokens: 2));
         await Eventually.WaitAsync(gateway.StatusAsync, s => s.QueueDepth == 1, Deadline, "one request queued");
 

@@ -22,7 +22,7 @@ public sealed class ClientLeavingTheQueueNeverReachesABackend
             });
         var simulator = gateway.Simulators[0];
         using var http = gateway.CreatePublicClient();
-        var running = await StreamedAnswer.OpenAsync(gateway.PublicAddress, maxTokens: 1000);
+        using var running = await StreamedAnswer.OpenAsync(gateway.PublicAddress, maxTokens: 1000);
         var promptTokens = await GatewayFixture.SampleAsync(simulator, "vllm:prompt_tokens_total{model_name=\"qwen\"}");
         Assert.True(promptTokens > 0);
 

@@ -15,10 +15,9 @@ public sealed class DroppedStreamFreesTheBackendSlot
             [["--inter-token-latency", "100"]],
             sims => new() { Services = [GatewayFixture.QwenChat(GatewayFixture.Pool("on-prem", 0, 4, sims[0]))] });
         var simulator = gateway.Simulators[0];
-        using var http = gateway.CreatePublicClient();
 
         // 1,000 tokens at 100 ms would hold the slot for 100 s if the drop did not reach the replica.
-        var answer = await StreamedAnswer.OpenAsync(gateway.PublicAddress, maxTokens: 1000);
+        using var answer = await StreamedAnswer.OpenAsync(gateway.PublicAddress, maxTokens: 1000);
         Assert.Equal((1, 0), await GatewayFixture.LoadAsync(simulator));
         Assert.Equal(1, (await gateway.StatusAsync())["on-prem-1"].InFlight);
 

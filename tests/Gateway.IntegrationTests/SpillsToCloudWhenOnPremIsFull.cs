@@ -36,7 +36,6 @@ public sealed class SpillsToCloudWhenOnPremIsFull : IAsyncLifetime
     [Fact]
     public async Task FourLongRequests_FillOnPrem_AndTheFifthLandsInTheCloud()
     {
-        using var http = _gateway.CreatePublicClient();
         var answers = new List<StreamedAnswer>();
         try
         {

@@ -27,7 +27,6 @@ internal sealed class GatewayFixture : IAsyncDisposable
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(30);
 
     private readonly WebApplication _app;
-    private readonly HttpClient _admin;
 
     private GatewayFixture(WebApplication app, IReadOnlyList<SimulatorProcess> simulators, GatewayListeners listeners)
     {
@@ -35,7 +34,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
         Simulators = simulators;
         PublicAddress = listeners.PublicAddress;
         AdminAddress = listeners.AdminAddress;
-        _admin = new HttpClient { BaseAddress = AdminAddress, Timeout = ClientTimeout };
+        Admin = new HttpClient { BaseAddress = AdminAddress, Timeout = ClientTimeout };
     }
 
     /// <summary>The simulators, in the order their arguments were given.</summary>
@@ -48,7 +47,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
     public Uri AdminAddress { get; }
 
     /// <summary>A client of the admin listener, owned by the fixture.</summary>
-    public HttpClient Admin => _admin;
+    public HttpClient Admin { get; }
 
     /// <summary>
     /// Starts one simulator per entry of <paramref name="simulators"/> (its command-line flags), then a gateway
@@ -150,7 +149,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
     /// <summary>The gateway's <c>/admin/status</c>.</summary>
     public async Task<GatewayStatus> StatusAsync()
     {
-        using var document = JsonDocument.Parse(await _admin.GetStringAsync("admin/status"));
+        using var document = JsonDocument.Parse(await Admin.GetStringAsync("admin/status"));
         return GatewayStatus.Read(document.RootElement);
     }
 
@@ -170,7 +169,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _admin.Dispose();
+        Admin.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
         foreach (var simulator in Simulators)
