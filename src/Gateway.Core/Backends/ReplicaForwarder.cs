@@ -68,7 +68,7 @@ internal sealed partial class ReplicaForwarder
                 return;
             }
 
-            var refused = IsConnectFailure(exception);
+            var refused = IsConnectFailure(error, exception);
             LogForwardFailed(_logger, replica.Id, error, attempt, refused, exception);
             if (refused && attempt < _maxAttempts && service.Placement.TryReserve(service, avoid: replica) is { } next)
             {
@@ -86,16 +86,17 @@ internal sealed partial class ReplicaForwarder
 
     private OpenAIError ErrorFor(ForwarderError error, Exception? exception, Replica replica)
     {
-        if (error == ForwarderError.RequestTimedOut)
-        {
-            return new OpenAIError(504, "server_error", "upstream_timeout",
-                $"Replica {replica.Id} sent no answer in time.", RetryAfterSeconds: 0);
-        }
-
+        // The connect timeout is a RequestTimedOut too; it is the one with a TimeoutException inside.
         if (IsTimeout(exception))
         {
             return new OpenAIError(504, "server_error", "upstream_timeout",
                 $"Replica {replica.Id} did not accept a connection in time.", RetryAfterSeconds: 0);
+        }
+
+        if (error == ForwarderError.RequestTimedOut)
+        {
+            return new OpenAIError(504, "server_error", "upstream_timeout",
+                $"Replica {replica.Id} sent no answer in time.", RetryAfterSeconds: 0);
         }
 
         return new OpenAIError(502, "server_error", "upstream_unavailable",
@@ -109,8 +110,16 @@ internal sealed partial class ReplicaForwarder
     }
 
     /// <summary>Failures where the replica cannot have seen the request: refused, reset before answering, or not accepted in time.</summary>
-    private static bool IsConnectFailure(Exception? exception)
+    private static bool IsConnectFailure(ForwarderError error, Exception? exception)
     {
+        // YARP reports both timeouts as RequestTimedOut. Only the connect timeout carries a TimeoutException; the
+        // first-byte timeout cancels a read on an accepted request (a SocketException, OperationAborted, inside),
+        // so that replica has the request and may be working on it: sending it to another would do it twice.
+        if (error == ForwarderError.RequestTimedOut)
+        {
+            return IsTimeout(exception);
+        }
+
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } || e is SocketException || e is TimeoutException)

@@ -84,7 +84,9 @@ internal sealed class CompletionEndpoint(
             response.Headers.CacheControl = "no-cache";
             try
             {
+                // StartAsync only commits the headers; Kestrel sends them with the first flush.
                 await response.StartAsync(aborted);
+                await response.BodyWriter.FlushAsync(aborted);
             }
             catch (Exception e) when (IsDisconnect(e, aborted))
             {

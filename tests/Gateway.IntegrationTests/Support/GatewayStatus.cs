@@ -1,0 +1,35 @@
+using System.Text.Json;
+
+namespace Gateway.IntegrationTests.Support;
+
+/// <summary>What <c>/admin/status</c> says about the (first) service: its queue and every replica by id.</summary>
+internal sealed record GatewayStatus(bool Ready, int QueueDepth, IReadOnlyDictionary<string, ReplicaStatus> Replicas)
+{
+    /// <summary>A replica by id, e.g. <c>on-prem-1</c>.</summary>
+    public ReplicaStatus this[string id] => Replicas[id];
+
+    public static GatewayStatus Read(JsonElement root)
+    {
+        var service = root.GetProperty("services")[0];
+        var replicas = new Dictionary<string, ReplicaStatus>(StringComparer.Ordinal);
+        foreach (var pool in service.GetProperty("pools").EnumerateArray())
+        {
+            foreach (var replica in pool.GetProperty("replicas").EnumerateArray())
+            {
+                var id = replica.GetProperty("id").GetString()!;
+                replicas[id] = new ReplicaStatus(
+                    id,
+                    pool.GetProperty("name").GetString()!,
+                    replica.GetProperty("state").GetString()!,
+                    replica.GetProperty("inFlight").GetInt32(),
+                    replica.GetProperty("peakInFlight").GetInt32(),
+                    replica.GetProperty("served").GetInt64());
+            }
+        }
+
+        return new GatewayStatus(root.GetProperty("ready").GetBoolean(), service.GetProperty("queueDepth").GetInt32(), replicas);
+    }
+}
+
+/// <summary>The gateway's own counters for one replica.</summary>
+internal sealed record ReplicaStatus(string Id, string Pool, string State, int InFlight, int PeakInFlight, long Served);
