@@ -11,6 +11,8 @@ public sealed class Replica
     private int _peakInFlight;
     private long _served;
     private volatile ReplicaState _state;
+    private volatile bool _healthy = true;
+    private volatile ReplicaLoad? _load;
 
     internal Replica(string id, Uri address, Pool pool, ReplicaState state)
     {
@@ -36,8 +38,23 @@ public sealed class Replica
     /// <summary>Where the replica is in its life.</summary>
     public ReplicaState State => _state;
 
+    /// <summary>Whether health checks (active probes, failures seen in real traffic) find the replica serving.</summary>
+    public bool IsHealthy => _healthy;
+
+    /// <summary>The replica's own load figures from its last fresh scrape, or null when unknown (never scraped, or stale).</summary>
+    public ReplicaLoad? Load => _load;
+
     /// <summary>Requests this gateway has in flight on the replica.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>
+    /// Requests on the replica as far as this gateway can tell: its own in flight plus what other clients (other
+    /// gateway replicas) had running or waiting there at the last scrape.
+    /// </summary>
+    public int EffectiveInFlight => InFlight + (_load?.OthersInFlight ?? 0);
+
+    /// <summary>Whether the replica may take a new request now, slots aside: ready, healthy, and not saturated by its own account.</summary>
+    public bool IsAvailable => _state == ReplicaState.Ready && _healthy && _load is not { Saturated: true };
 
     /// <summary>The most requests this gateway ever had in flight on the replica at once.</summary>
     public int PeakInFlight => Volatile.Read(ref _peakInFlight);
@@ -58,7 +75,8 @@ public sealed class Replica
         while (true)
         {
             var current = Volatile.Read(ref _inFlight);
-            if (current >= capacity || _state != ReplicaState.Ready)
+            var load = _load;
+            if (current + (load?.OthersInFlight ?? 0) >= capacity || !IsAvailable)
             {
                 return false;
             }
@@ -87,6 +105,28 @@ public sealed class Replica
     {
         _state = state;
         if (state == ReplicaState.Ready)
+        {
+            Pool.Service.OnCapacityFreed();
+        }
+    }
+
+    /// <summary>Marks the replica healthy or not; a replica that recovers wakes the queue.</summary>
+    internal void SetHealthy(bool healthy)
+    {
+        var was = _healthy;
+        _healthy = healthy;
+        if (healthy && !was)
+        {
+            Pool.Service.OnCapacityFreed();
+        }
+    }
+
+    /// <summary>Records the last scrape (null: unknown, placement then goes by this gateway's own count); may free room.</summary>
+    internal void SetLoad(ReplicaLoad? load)
+    {
+        var before = _load;
+        _load = load;
+        if ((before?.Saturated ?? false) && !(load?.Saturated ?? false) || (before?.OthersInFlight ?? 0) > (load?.OthersInFlight ?? 0))
         {
             Pool.Service.OnCapacityFreed();
         }

@@ -39,12 +39,12 @@ internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
             var ties = 0;
             foreach (var replica in replicas)
             {
-                if (replica.State != ReplicaState.Ready || ReferenceEquals(replica, avoid))
+                if (!replica.IsAvailable || ReferenceEquals(replica, avoid))
                 {
                     continue;
                 }
 
-                var inFlight = replica.InFlight;
+                var inFlight = replica.EffectiveInFlight;
                 var capacity = replica.Capacity;
                 if (inFlight >= capacity)
                 {

@@ -21,6 +21,9 @@ public sealed class GatewayOptions
     /// <summary>How requests are sent to replicas.</summary>
     public ForwardingOptions Forwarding { get; set; } = new();
 
+    /// <summary>Seconds in-flight answers get to finish after SIGTERM or Ctrl+C before replicas are stopped.</summary>
+    public double DrainTimeoutSeconds { get; set; } = 30;
+
     /// <summary>The inference services behind the gateway.</summary>
     public List<ServiceOptions> Services { get; set; } = [];
 }
@@ -103,6 +106,12 @@ public sealed class PoolOptions
 
     /// <summary>Replicas started as local processes. Use this or <see cref="Static"/>.</summary>
     public ProcessSourceOptions? Process { get; set; }
+
+    /// <summary>How the replicas' own load figures are scraped and trusted.</summary>
+    public LoadOptions Load { get; set; } = new();
+
+    /// <summary>How the replicas' health is checked.</summary>
+    public HealthOptions Health { get; set; } = new();
 }
 
 /// <summary>Replicas the gateway starts as child processes, one per port.</summary>

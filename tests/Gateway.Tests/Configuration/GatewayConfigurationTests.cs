@@ -51,7 +51,7 @@ public sealed class GatewayConfigurationTests
         var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
 
         Assert.Equal(
-            ["Gateway:Services:0:Pools:0:CapacityPerReplicas: unknown setting (known here: Name, Priority, CapacityPerReplica, Static, Process)"],
+            ["Gateway:Services:0:Pools:0:CapacityPerReplicas: unknown setting (known here: Name, Priority, CapacityPerReplica, Static, Process, Load, Health)"],
             e.Errors);
     }
 
