@@ -15,6 +15,9 @@ internal enum AdmissionFailure
 
     /// <summary>The client went away while waiting; no backend ever saw the request.</summary>
     ClientGone,
+
+    /// <summary>The gateway is shutting down and takes no new work: 503 <c>shutting_down</c>.</summary>
+    Draining,
 }
 
 /// <summary>A replica with a reserved slot, or why there is none.</summary>

@@ -19,6 +19,7 @@ internal sealed class ServiceQueue
     private readonly int _maxWaiting;
     private readonly TimeSpan _maxWait;
     private int _count;
+    private volatile bool _closed;
 
     public ServiceQueue(InferenceService service, QueueOptions options, TimeProvider time)
     {
@@ -38,6 +39,11 @@ internal sealed class ServiceQueue
     /// <summary>Gets a replica with a reserved slot, waiting in line when every ready replica is full.</summary>
     public async ValueTask<AdmissionOutcome> AcquireAsync(CancellationToken aborted)
     {
+        if (_closed)
+        {
+            return AdmissionOutcome.Failed(AdmissionFailure.Draining, TimeSpan.Zero);
+        }
+
         // Fast path: nobody is ahead, so taking a free slot now is fair.
         if (Volatile.Read(ref _count) == 0)
         {
@@ -52,6 +58,11 @@ internal sealed class ServiceQueue
         var waiter = new Waiter();
         lock (_lock)
         {
+            if (_closed)
+            {
+                return AdmissionOutcome.Failed(AdmissionFailure.Draining, TimeSpan.Zero);
+            }
+
             if (_waiting.Count >= _maxWaiting)
             {
                 return AdmissionOutcome.Failed(AdmissionFailure.QueueFull, TimeSpan.Zero);
@@ -81,7 +92,9 @@ internal sealed class ServiceQueue
             }
             catch (OperationCanceledException)
             {
-                var failure = aborted.IsCancellationRequested ? AdmissionFailure.ClientGone : AdmissionFailure.QueueTimeout;
+                var failure = aborted.IsCancellationRequested ? AdmissionFailure.ClientGone
+                    : _closed ? AdmissionFailure.Draining
+                    : AdmissionFailure.QueueTimeout;
                 return AdmissionOutcome.Failed(failure, _time.GetElapsedTime(start));
             }
         }
@@ -116,6 +129,31 @@ internal sealed class ServiceQueue
                     replica.ReleaseQuietly();
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Stops taking requests for a shutdown: every waiter is answered at once (503) and later arrivals too;
+    /// requests already placed finish.
+    /// </summary>
+    public void Close()
+    {
+        List<Waiter> waiters;
+        lock (_lock)
+        {
+            _closed = true;
+            waiters = [.. _waiting];
+            _waiting.Clear();
+            _count = 0;
+            foreach (var waiter in waiters)
+            {
+                waiter.Node = null;
+            }
+        }
+
+        foreach (var waiter in waiters)
+        {
+            waiter.TrySetCanceled();
         }
     }
 

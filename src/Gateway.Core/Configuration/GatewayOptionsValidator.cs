@@ -40,6 +40,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             errors.Add($"{Root}:MaxRequestBodyBytes: must be at least 1024, got {options.MaxRequestBodyBytes}");
         }
 
+        Positive(errors, $"{Root}:DrainTimeoutSeconds", options.DrainTimeoutSeconds);
         var forwarding = options.Forwarding;
         Positive(errors, $"{Root}:Forwarding:ConnectTimeoutSeconds", forwarding.ConnectTimeoutSeconds);
         Positive(errors, $"{Root}:Forwarding:FirstByteTimeoutSeconds", forwarding.FirstByteTimeoutSeconds);

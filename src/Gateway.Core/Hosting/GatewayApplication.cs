@@ -75,8 +75,11 @@ public static class GatewayApplication
         services.AddSingleton<ChildProcessLauncher>();
         services.AddHttpClient(ReplicaSources.ProbeClientName);
         services.AddHostedService<ReplicaSourcesService>();
+        services.AddSingleton<GatewayDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
 
-        // Child replicas get their SIGTERM grace period before the host gives up on stopping them.
+        // In-flight answers get the drain timeout, then child replicas their SIGTERM grace period, before the
+        // host gives up on stopping.
         var stopTimeout = 10.0;
         foreach (var service in options.Services)
         {
@@ -86,7 +89,7 @@ public static class GatewayApplication
             }
         }
 
-        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(stopTimeout + 5));
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(options.DrainTimeoutSeconds + stopTimeout + 5));
         return services;
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Gateway.Admission;
 using Gateway.Backends;
 using Gateway.Configuration;
+using Gateway.Hosting;
 using Gateway.Routing;
 
 namespace Gateway.Requests;
@@ -12,7 +13,8 @@ namespace Gateway.Requests;
 /// and check the body once, wait for a slot in the service's queue, forward to the placed replica, answer
 /// any failure in OpenAI's error shape.
 /// </summary>
-internal sealed class InferenceEndpoint(GatewayTopology topology, ReplicaForwarder forwarder, GatewayOptions options, TimeProvider time)
+internal sealed class InferenceEndpoint(
+    GatewayTopology topology, ReplicaForwarder forwarder, GatewayDrain drain, GatewayOptions options, TimeProvider time)
 {
     private static readonly string[] PostOnly = ["POST"];
     private static readonly string[] GetOnly = ["GET"];
@@ -41,6 +43,11 @@ internal sealed class InferenceEndpoint(GatewayTopology topology, ReplicaForward
         var aborted = context.RequestAborted;
         var host = context.Request.Host.Host;
         var service = topology.FindByHost(host);
+        if (drain.IsDraining)
+        {
+            await ShuttingDown(service?.Queue.RetryAfterSeconds ?? 1).WriteAsync(context.Response);
+            return;
+        }
 
         RequestBody? body;
         try
@@ -101,11 +108,16 @@ internal sealed class InferenceEndpoint(GatewayTopology topology, ReplicaForward
                 $"Service {service.Name} is at capacity and its queue is full; retry later.", RetryAfterSeconds: retryAfter).WriteAsync(context.Response),
             AdmissionFailure.QueueTimeout => new OpenAIError(503, "server_error", "queue_timeout",
                 $"Service {service.Name} had no free replica within the queue's wait limit; retry later.", RetryAfterSeconds: retryAfter).WriteAsync(context.Response),
+            AdmissionFailure.Draining => ShuttingDown(retryAfter).WriteAsync(context.Response),
 
             // The client is gone: nothing to answer, and no backend ever saw the request.
             _ => Task.CompletedTask,
         };
     }
+
+    /// <summary>The answer to new work while the gateway drains: another gateway replica can take it.</summary>
+    internal static OpenAIError ShuttingDown(int retryAfterSeconds) => new(503, "server_error", "shutting_down",
+        "The gateway is shutting down; retry, another gateway replica will take the request.", RetryAfterSeconds: retryAfterSeconds);
 
     private Task TooLarge(HttpContext context)
     {

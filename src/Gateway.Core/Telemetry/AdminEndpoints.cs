@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gateway.Backends;
+using Gateway.Hosting;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -18,7 +19,9 @@ internal static class AdminEndpoints
         endpoints.MapGet("/readyz", static context =>
         {
             var topology = context.RequestServices.GetRequiredService<GatewayTopology>();
-            var notReady = Readiness.Check(topology);
+            var notReady = context.RequestServices.GetRequiredService<GatewayDrain>().IsDraining
+                ? "not ready: draining for shutdown"
+                : Readiness.Check(topology);
             return notReady is null
                 ? WriteTextAsync(context.Response, 200, "ready")
                 : WriteTextAsync(context.Response, 503, notReady);

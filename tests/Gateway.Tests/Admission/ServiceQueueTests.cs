@@ -308,4 +308,24 @@ public sealed class ServiceQueueTests
         Assert.Equal(Requests, replicas.Sum(r => r.Served));
         Assert.All(replicas, r => Assert.InRange(r.PeakInFlight, 0, r.Capacity));
     }
+
+    [Fact]
+    public async Task Close_AnswersEveryWaiterAndLaterArrivalsWithDraining()
+    {
+        var service = Service();
+        var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        Assert.True(replica.TryReserve());
+        var first = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var second = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+
+        service.Queue.Close();
+
+        Assert.Equal(AdmissionFailure.Draining, (await Within(first)).Failure);
+        Assert.Equal(AdmissionFailure.Draining, (await Within(second)).Failure);
+        Assert.Equal(0, service.Queue.Count);
+        replica.Release();
+        Assert.Equal(0, replica.InFlight);
+        Assert.Equal(AdmissionFailure.Draining, (await service.Queue.AcquireAsync(CancellationToken.None)).Failure);
+        Assert.Equal(0, replica.InFlight);
+    }
 }

@@ -1,0 +1,95 @@
+using Gateway.Configuration;
+using Gateway.Routing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// Graceful shutdown on SIGTERM or Ctrl+C. It runs before the web server and the replicas stop: readiness
+/// fails at once (a load balancer stops sending), queued and new requests get 503 with Retry-After, and
+/// answers already in flight (long streams included) get up to the drain timeout to finish. Only then does
+/// the server stop listening and the replica sources stop their children.
+/// </summary>
+internal sealed partial class GatewayDrain(GatewayTopology topology, GatewayOptions options, TimeProvider time, ILogger<GatewayDrain> logger)
+    : IHostedLifecycleService
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+
+    private volatile bool _draining;
+
+    /// <summary>Whether the gateway is shutting down.</summary>
+    public bool IsDraining => _draining;
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _draining = true;
+        foreach (var service in topology.Services)
+        {
+            service.Queue.Close();
+        }
+
+        var inFlight = InFlight();
+        LogDrainStarted(logger, inFlight);
+        var started = time.GetTimestamp();
+        var timeout = TimeSpan.FromSeconds(options.DrainTimeoutSeconds);
+        try
+        {
+            while (inFlight > 0 && time.GetElapsedTime(started) < timeout)
+            {
+                await Task.Delay(PollInterval, time, cancellationToken);
+                inFlight = InFlight();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's own shutdown timeout won; stop anyway.
+        }
+
+        if (inFlight > 0)
+        {
+            LogDrainTimedOut(logger, inFlight);
+        }
+        else
+        {
+            var seconds = time.GetElapsedTime(started).TotalSeconds;
+            LogDrained(logger, seconds);
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private int InFlight()
+    {
+        var total = 0;
+        foreach (var service in topology.Services)
+        {
+            foreach (var pool in service.Pools)
+            {
+                foreach (var replica in pool.Replicas)
+                {
+                    total += replica.InFlight;
+                }
+            }
+        }
+
+        return total;
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Draining: new and queued requests get 503; waiting for {InFlight} in-flight answers")]
+    private static partial void LogDrainStarted(ILogger logger, int inFlight);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Drained in {Seconds:F1} s")]
+    private static partial void LogDrained(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Drain timeout: {InFlight} answers still in flight are cut off")]
+    private static partial void LogDrainTimedOut(ILogger logger, int inFlight);
+}
