@@ -19,6 +19,7 @@ public sealed class Pool
         Priority = priority;
         CapacityPerReplica = capacityPerReplica;
         MinReplicas = minReplicas;
+        DesiredReplicas = minReplicas;
     }
 
     /// <summary>The pool's name, e.g. <c>on-prem</c>.</summary>
@@ -32,6 +33,9 @@ public sealed class Pool
 
     /// <summary>Replicas that must be ready for the gateway to report itself ready.</summary>
     public int MinReplicas { get; }
+
+    /// <summary>Replicas the pool should have now: its configured count until a scale controller says otherwise.</summary>
+    public int DesiredReplicas { get; internal set; }
 
     /// <summary>The service the pool belongs to.</summary>
     public InferenceService Service { get; internal set; } = null!;

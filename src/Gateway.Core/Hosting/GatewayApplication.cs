@@ -72,6 +72,7 @@ public static class GatewayApplication
         services.AddHttpForwarder();
         services.AddSingleton<ReplicaForwarder>();
         services.AddSingleton<InferenceEndpoint>();
+        services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<ChildProcessLauncher>();
         services.AddHttpClient(ReplicaSources.ProbeClientName);
         services.AddHostedService<ReplicaSourcesService>();

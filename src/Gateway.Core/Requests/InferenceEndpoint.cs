@@ -5,6 +5,7 @@ using Gateway.Backends;
 using Gateway.Configuration;
 using Gateway.Hosting;
 using Gateway.Routing;
+using Gateway.Telemetry;
 
 namespace Gateway.Requests;
 
@@ -14,7 +15,7 @@ namespace Gateway.Requests;
 /// any failure in OpenAI's error shape.
 /// </summary>
 internal sealed class InferenceEndpoint(
-    GatewayTopology topology, ReplicaForwarder forwarder, GatewayDrain drain, GatewayOptions options, TimeProvider time)
+    GatewayTopology topology, ReplicaForwarder forwarder, GatewayDrain drain, GatewayMetrics metrics, GatewayOptions options, TimeProvider time)
 {
     private static readonly string[] PostOnly = ["POST"];
     private static readonly string[] GetOnly = ["GET"];
@@ -27,14 +28,14 @@ internal sealed class InferenceEndpoint(
         {
             "/v1/chat/completions" => HttpMethods.IsPost(request.Method)
                 ? CompleteAsync(context, RequestKind.Chat)
-                : MethodNotAllowed(context, PostOnly),
+                : AnswerAsync(context, null, MethodNotAllowed(context, PostOnly)),
             "/v1/completions" => HttpMethods.IsPost(request.Method)
                 ? CompleteAsync(context, RequestKind.Text)
-                : MethodNotAllowed(context, PostOnly),
+                : AnswerAsync(context, null, MethodNotAllowed(context, PostOnly)),
             "/v1/models" => HttpMethods.IsGet(request.Method)
                 ? ListModelsAsync(context)
-                : MethodNotAllowed(context, GetOnly),
-            _ => new OpenAIError(404, "invalid_request_error", "unknown_url", $"Invalid URL ({request.Method} {path}).").WriteAsync(context.Response),
+                : AnswerAsync(context, null, MethodNotAllowed(context, GetOnly)),
+            _ => AnswerAsync(context, null, new OpenAIError(404, "invalid_request_error", "unknown_url", $"Invalid URL ({request.Method} {path}).")),
         };
     }
 
@@ -45,7 +46,7 @@ internal sealed class InferenceEndpoint(
         var service = topology.FindByHost(host);
         if (drain.IsDraining)
         {
-            await ShuttingDown(service?.Queue.RetryAfterSeconds ?? 1).WriteAsync(context.Response);
+            await AnswerAsync(context, service, ShuttingDown(service?.Queue.RetryAfterSeconds ?? 1));
             return;
         }
 
@@ -59,7 +60,7 @@ internal sealed class InferenceEndpoint(
             // The client went away or sent a broken body; there is nobody to answer or nothing to route.
             if (!aborted.IsCancellationRequested && e is BadHttpRequestException bad)
             {
-                await OpenAIError.InvalidRequest("invalid_body", "The request body could not be read: " + bad.Message).WriteAsync(context.Response);
+                await AnswerAsync(context, service, OpenAIError.InvalidRequest("invalid_body", "The request body could not be read: " + bad.Message));
             }
 
             return;
@@ -67,7 +68,7 @@ internal sealed class InferenceEndpoint(
 
         if (body is null)
         {
-            await TooLarge(context);
+            await AnswerAsync(context, service, TooLarge(context));
             return;
         }
 
@@ -76,62 +77,90 @@ internal sealed class InferenceEndpoint(
             var request = InferenceRequest.Parse(body.Span, kind, out var error);
             if (request is not { } inference)
             {
-                await error!.WriteAsync(context.Response);
+                await AnswerAsync(context, service, error!);
                 return;
             }
 
             service ??= topology.FindByModel(inference.Model);
             if (service is null)
             {
-                await new OpenAIError(404, "invalid_request_error", "model_not_found",
-                    $"No service answers to host '{host}' and none serves model '{inference.Model}'.", "model").WriteAsync(context.Response);
+                await AnswerAsync(context, null, new OpenAIError(404, "invalid_request_error", "model_not_found",
+                    $"No service answers to host '{host}' and none serves model '{inference.Model}'.", "model"));
                 return;
             }
 
             var admission = await service.Queue.AcquireAsync(aborted);
             if (admission.Replica is not { } replica)
             {
-                await RejectAsync(context, service, admission.Failure);
+                if (Rejection(service, admission.Failure) is { } rejection)
+                {
+                    await AnswerAsync(context, service, rejection);
+                }
+
                 return;
             }
+
+            metrics.QueueWait(service.Name, admission.Waited);
 
             await forwarder.ForwardAsync(context, service, replica, body);
         }
     }
 
-    private static Task RejectAsync(HttpContext context, InferenceService service, AdmissionFailure failure)
+    private static OpenAIError? Rejection(InferenceService service, AdmissionFailure failure)
     {
         var retryAfter = service.Queue.RetryAfterSeconds;
         return failure switch
         {
             AdmissionFailure.QueueFull => new OpenAIError(429, "rate_limit_error", "queue_full",
-                $"Service {service.Name} is at capacity and its queue is full; retry later.", RetryAfterSeconds: retryAfter).WriteAsync(context.Response),
+                $"Service {service.Name} is at capacity and its queue is full; retry later.", RetryAfterSeconds: retryAfter),
             AdmissionFailure.QueueTimeout => new OpenAIError(503, "server_error", "queue_timeout",
-                $"Service {service.Name} had no free replica within the queue's wait limit; retry later.", RetryAfterSeconds: retryAfter).WriteAsync(context.Response),
-            AdmissionFailure.Draining => ShuttingDown(retryAfter).WriteAsync(context.Response),
+                $"Service {service.Name} had no free replica within the queue's wait limit; retry later.", RetryAfterSeconds: retryAfter),
+            AdmissionFailure.Draining => ShuttingDown(retryAfter),
 
             // The client is gone: nothing to answer, and no backend ever saw the request.
-            _ => Task.CompletedTask,
+            _ => null,
         };
     }
+
+    /// <summary>Answers a request the gateway turns away itself, and counts it with <c>pool="none"</c>.</summary>
+    private Task AnswerAsync(HttpContext context, InferenceService? service, OpenAIError error)
+    {
+        var serviceName = service?.Name ?? GatewayMetrics.NoPool;
+        metrics.Rejected(serviceName, RejectionReason(error));
+        metrics.Pool(serviceName, GatewayMetrics.NoPool).Answered(error.StatusCode);
+        return error.WriteAsync(context.Response);
+    }
+
+    private static string RejectionReason(OpenAIError error) => error.Code switch
+    {
+        "queue_full" => "queue_full",
+        "queue_timeout" => "queue_timeout",
+        _ => error.StatusCode switch
+        {
+            413 => "too_large",
+            404 => "not_found",
+            >= 500 => "unavailable",
+            _ => "bad_request",
+        },
+    };
 
     /// <summary>The answer to new work while the gateway drains: another gateway replica can take it.</summary>
     internal static OpenAIError ShuttingDown(int retryAfterSeconds) => new(503, "server_error", "shutting_down",
         "The gateway is shutting down; retry, another gateway replica will take the request.", RetryAfterSeconds: retryAfterSeconds);
 
-    private Task TooLarge(HttpContext context)
+    private OpenAIError TooLarge(HttpContext context)
     {
         // Do not read the rest of an oversized body; close the connection after answering.
         context.Response.Headers.Connection = "close";
         return new OpenAIError(413, "invalid_request_error", "request_too_large",
-            string.Create(CultureInfo.InvariantCulture, $"The request body is larger than {options.MaxRequestBodyBytes} bytes.")).WriteAsync(context.Response);
+            string.Create(CultureInfo.InvariantCulture, $"The request body is larger than {options.MaxRequestBodyBytes} bytes."));
     }
 
-    private static Task MethodNotAllowed(HttpContext context, string[] allowed)
+    private static OpenAIError MethodNotAllowed(HttpContext context, string[] allowed)
     {
         context.Response.Headers.Allow = allowed;
         return new OpenAIError(405, "invalid_request_error", "method_not_allowed",
-            $"{context.Request.Method} is not allowed on {context.Request.Path}; use {string.Join(", ", allowed)}.").WriteAsync(context.Response);
+            $"{context.Request.Method} is not allowed on {context.Request.Path}; use {string.Join(", ", allowed)}.");
     }
 
     private async Task ListModelsAsync(HttpContext context)

@@ -4,6 +4,7 @@ using Gateway.Hosting;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Prometheus;
 
 namespace Gateway.Telemetry;
 
@@ -26,6 +27,7 @@ internal static class AdminEndpoints
                 ? WriteTextAsync(context.Response, 200, "ready")
                 : WriteTextAsync(context.Response, 503, notReady);
         });
+        endpoints.MapMetrics("/metrics", endpoints.ServiceProvider.GetRequiredService<GatewayMetrics>().Registry);
         endpoints.MapGet("/admin/status", static context =>
             WriteStatusAsync(context.Response, context.RequestServices.GetRequiredService<GatewayTopology>()));
     }

@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Gateway.Backends;
+using Gateway.Routing;
+using Prometheus;
+
+namespace Gateway.Telemetry;
+
+/// <summary>
+/// The gateway's Prometheus metrics: the contract an autoscaler and a dashboard read. Each instrument is
+/// declared once here, in a registry of the gateway's own (tests run several gateways in one process); labels
+/// are bounded (service, pool, replica, status code, reason) and children are cached per pool, so the request
+/// path allocates nothing once a label set has been seen. Gauges of state (queue, demand, capacity, replicas)
+/// are read from the live model when Prometheus scrapes, never updated per request.
+/// </summary>
+internal sealed class GatewayMetrics
+{
+    /// <summary>The label value of requests that never reached a pool (rejected, not found).</summary>
+    public const string NoPool = "none";
+
+    // Time to first token from 10 ms to 60 s; request durations up to 10 minutes of generation.
+    private static readonly double[] LatencyBuckets =
+        [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
+
+    private static readonly double[] DurationBuckets =
+        [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
+
+    private static readonly double[] QueueWaitBuckets =
+        [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+    private readonly Counter _requests;
+    private readonly Histogram _timeToFirstToken;
+    private readonly Histogram _duration;
+    private readonly Counter _tokens;
+    private readonly Counter _rejected;
+    private readonly Counter _retries;
+    private readonly Histogram _queueWait;
+    private readonly Counter _scaleEvents;
+    private readonly Gauge _replicaHealthy;
+    private readonly ConcurrentDictionary<(string Service, string Pool), PoolInstruments> _pools = new();
+    private readonly ConcurrentDictionary<(string Service, string Reason), Counter.Child> _rejections = new();
+    private readonly HashSet<(string Service, string Pool, string Replica)> _replicaLabels = [];
+
+    public GatewayMetrics(GatewayTopology topology)
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+
+        _requests = factory.CreateCounter("gateway_requests_total", "Requests answered, by the pool that served them (none: never placed) and HTTP status.",
+            ["service", "pool", "code"]);
+        var inFlight = factory.CreateGauge("gateway_requests_in_flight", "Requests this gateway has in flight on a pool's replicas.", ["service", "pool"]);
+        var queueDepth = factory.CreateGauge("gateway_queue_depth", "Requests waiting in the service's gateway queue.", ["service"]);
+        _queueWait = factory.CreateHistogram("gateway_queue_wait_seconds", "Time requests waited in the gateway queue before a replica took them.",
+            new HistogramConfiguration { LabelNames = ["service"], Buckets = QueueWaitBuckets });
+        _timeToFirstToken = factory.CreateHistogram("gateway_time_to_first_token_seconds",
+            "Time from the request's arrival to the first generated text (streams) or the first body byte (plain answers).",
+            new HistogramConfiguration { LabelNames = ["service", "pool"], Buckets = LatencyBuckets });
+        _duration = factory.CreateHistogram("gateway_request_duration_seconds", "Time from the request's arrival to the end of its answer.",
+            new HistogramConfiguration { LabelNames = ["service", "pool"], Buckets = DurationBuckets });
+        _tokens = factory.CreateCounter("gateway_tokens_total", "Tokens by kind (prompt, completion), from the backends' usage.", ["service", "pool", "kind"]);
+        var demand = factory.CreateGauge("gateway_service_demand", "Requests in flight plus requests queued: what the service is asked to carry now.", ["service"]);
+        var capacity = factory.CreateGauge("gateway_pool_capacity", "Slots (free and busy) on the pool's ready replicas.", ["service", "pool"]);
+        var replicas = factory.CreateGauge("gateway_pool_replicas", "Replicas of the pool by state.", ["service", "pool", "state"]);
+        var desired = factory.CreateGauge("gateway_pool_desired_replicas", "Replicas the pool should have now.", ["service", "pool"]);
+        _scaleEvents = factory.CreateCounter("gateway_scale_events_total", "Scale-out and scale-in decisions.", ["service", "pool", "direction"]);
+        _replicaHealthy = factory.CreateGauge("gateway_replica_healthy", "1 while the replica passes health checks, else 0.", ["service", "pool", "replica"]);
+        _rejected = factory.CreateCounter("gateway_rejected_total",
+            "Requests the gateway answered itself, by reason (queue_full, queue_timeout, bad_request, not_found, too_large, unavailable).",
+            ["service", "reason"]);
+        _retries = factory.CreateCounter("gateway_retries_total", "Requests moved to another replica before any byte reached the client, by reason.",
+            ["service", "pool", "reason"]);
+
+        foreach (var service in topology.Services)
+        {
+            foreach (var pool in service.Pools)
+            {
+                Pool(service.Name, pool.Name);
+            }
+        }
+
+        // State gauges are read from the live model at scrape time: exact, and free on the request path.
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            var seen = new HashSet<(string, string, string)>();
+            foreach (var service in topology.Services)
+            {
+                var serviceInFlight = 0;
+                foreach (var pool in service.Pools)
+                {
+                    var (poolInFlight, poolCapacity, ready, provisioning, draining) = (0, 0, 0, 0, 0);
+                    foreach (var replica in pool.Replicas)
+                    {
+                        poolInFlight += replica.InFlight;
+                        switch (replica.State)
+                        {
+                            case ReplicaState.Ready:
+                                ready++;
+                                poolCapacity += replica.Capacity;
+                                break;
+                            case ReplicaState.Provisioning:
+                                provisioning++;
+                                break;
+                            case ReplicaState.Draining:
+                                draining++;
+                                break;
+                        }
+
+                        var key = (service.Name, pool.Name, replica.Id);
+                        seen.Add(key);
+                        _replicaHealthy.WithLabels(service.Name, pool.Name, replica.Id).Set(replica.IsHealthy ? 1 : 0);
+                    }
+
+                    serviceInFlight += poolInFlight;
+                    inFlight.WithLabels(service.Name, pool.Name).Set(poolInFlight);
+                    capacity.WithLabels(service.Name, pool.Name).Set(poolCapacity);
+                    replicas.WithLabels(service.Name, pool.Name, "ready").Set(ready);
+                    replicas.WithLabels(service.Name, pool.Name, "provisioning").Set(provisioning);
+                    replicas.WithLabels(service.Name, pool.Name, "draining").Set(draining);
+                    desired.WithLabels(service.Name, pool.Name).Set(pool.DesiredReplicas);
+                }
+
+                var queued = service.Queue.Count;
+                queueDepth.WithLabels(service.Name).Set(queued);
+                demand.WithLabels(service.Name).Set(serviceInFlight + queued);
+            }
+
+            // Replicas that are gone leave no series behind.
+            lock (_replicaLabels)
+            {
+                foreach (var old in _replicaLabels)
+                {
+                    if (!seen.Contains(old))
+                    {
+                        _replicaHealthy.RemoveLabelled(old.Service, old.Pool, old.Replica);
+                    }
+                }
+
+                _replicaLabels.Clear();
+                _replicaLabels.UnionWith(seen);
+            }
+        });
+    }
+
+    /// <summary>The registry the admin listener's <c>/metrics</c> exports.</summary>
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>The instruments of one pool (or of <see cref="NoPool"/>), created once and cached.</summary>
+    public PoolInstruments Pool(string service, string pool) =>
+        _pools.GetOrAdd((service, pool), static (key, metrics) => new PoolInstruments(metrics, key.Service, key.Pool), this);
+
+    /// <summary>Counts a request the gateway answered itself.</summary>
+    public void Rejected(string service, string reason) =>
+        _rejections.GetOrAdd((service, reason), static (key, counter) => counter.WithLabels(key.Service, key.Reason), _rejected).Inc();
+
+    /// <summary>Records how long a placed request waited in the queue.</summary>
+    public void QueueWait(string service, TimeSpan waited) => _queueWait.WithLabels(service).Observe(waited.TotalSeconds);
+
+    /// <summary>Counts a scale decision.</summary>
+    public void ScaleEvent(string service, string pool, string direction) => _scaleEvents.WithLabels(service, pool, direction).Inc();
+
+    /// <summary>The children of one pool's labelled instruments.</summary>
+    internal sealed class PoolInstruments
+    {
+        private readonly GatewayMetrics _metrics;
+        private readonly string _service;
+        private readonly string _pool;
+        private readonly ConcurrentDictionary<int, Counter.Child> _byStatus = new();
+        private readonly ConcurrentDictionary<string, Counter.Child> _retriesByReason = new();
+
+        public PoolInstruments(GatewayMetrics metrics, string service, string pool)
+        {
+            _metrics = metrics;
+            _service = service;
+            _pool = pool;
+            TimeToFirstToken = metrics._timeToFirstToken.WithLabels(service, pool);
+            Duration = metrics._duration.WithLabels(service, pool);
+            PromptTokens = metrics._tokens.WithLabels(service, pool, "prompt");
+            CompletionTokens = metrics._tokens.WithLabels(service, pool, "completion");
+        }
+
+        public Histogram.Child TimeToFirstToken { get; }
+
+        public Histogram.Child Duration { get; }
+
+        public Counter.Child PromptTokens { get; }
+
+        public Counter.Child CompletionTokens { get; }
+
+        /// <summary>Counts an answered request by its status code.</summary>
+        public void Answered(int statusCode) =>
+            _byStatus.GetOrAdd(statusCode, static (code, self) =>
+                self._metrics._requests.WithLabels(self._service, self._pool, code.ToString(CultureInfo.InvariantCulture)), this).Inc();
+
+        /// <summary>Counts a request moved off this pool's replica.</summary>
+        public void Retried(string reason) =>
+            _retriesByReason.GetOrAdd(reason, static (r, self) => self._metrics._retries.WithLabels(self._service, self._pool, r), this).Inc();
+    }
+}
