@@ -75,6 +75,7 @@ public static class GatewayApplication
         services.AddSingleton<ChildProcessLauncher>();
         services.AddHttpClient(ReplicaSources.ProbeClientName);
         services.AddHostedService<ReplicaSourcesService>();
+        services.AddLoadScraping();
 
         // Child replicas get their SIGTERM grace period before the host gives up on stopping them.
         var stopTimeout = 10.0;
