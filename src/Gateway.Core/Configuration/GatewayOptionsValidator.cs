@@ -163,6 +163,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             }
 
             CheckSource(errors, pool, poolPath);
+            LoadOptionsValidator.Check(errors, pool.Load, $"{poolPath}:Load");
         }
     }
 

@@ -78,6 +78,7 @@ public static class GatewayApplication
         services.AddHostedService<ReplicaSourcesService>();
         services.AddSingleton<GatewayDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
+        services.AddLoadScraping();
 
         // In-flight answers get the drain timeout, then child replicas their SIGTERM grace period, before the
         // host gives up on stopping.

@@ -10,7 +10,8 @@ namespace Gateway.Telemetry;
 
 /// <summary>
 /// The admin listener's routes: <c>/healthz</c> (the process runs), <c>/readyz</c> (every pool has its
-/// minimum of ready replicas) and <c>/admin/status</c> (services, pools, replicas and queues as JSON).
+/// minimum of ready replicas) and <c>/admin/status</c> (services, pools, replicas with their scraped load, and queues
+/// as JSON).
 /// </summary>
 internal static class AdminEndpoints
 {
@@ -100,6 +101,17 @@ internal static class AdminEndpoints
             if (replica.ProcessId is { } pid)
             {
                 json.WriteNumber("pid"u8, pid);
+            }
+
+            if (replica.Load is { } load)
+            {
+                json.WriteStartObject("load"u8);
+                json.WriteNumber("running"u8, load.Running);
+                json.WriteNumber("waiting"u8, load.Waiting);
+                json.WriteNumber("kvCacheUsage"u8, load.KvCacheUsage);
+                json.WriteNumber("othersInFlight"u8, load.OthersInFlight);
+                json.WriteBoolean("saturated"u8, load.Saturated);
+                json.WriteEndObject();
             }
 
             json.WriteEndObject();

@@ -17,13 +17,24 @@ internal sealed record GatewayStatus(bool Ready, int QueueDepth, IReadOnlyDictio
             foreach (var replica in pool.GetProperty("replicas").EnumerateArray())
             {
                 var id = replica.GetProperty("id").GetString()!;
+                ReplicaLoadStatus? load = null;
+                if (replica.TryGetProperty("load", out var scraped))
+                {
+                    load = new ReplicaLoadStatus(
+                        scraped.GetProperty("running").GetInt32(),
+                        scraped.GetProperty("waiting").GetInt32(),
+                        scraped.GetProperty("othersInFlight").GetInt32(),
+                        scraped.GetProperty("saturated").GetBoolean());
+                }
+
                 replicas[id] = new ReplicaStatus(
                     id,
                     pool.GetProperty("name").GetString()!,
                     replica.GetProperty("state").GetString()!,
                     replica.GetProperty("inFlight").GetInt32(),
                     replica.GetProperty("peakInFlight").GetInt32(),
-                    replica.GetProperty("served").GetInt64());
+                    replica.GetProperty("served").GetInt64(),
+                    load);
             }
         }
 
@@ -31,5 +42,8 @@ internal sealed record GatewayStatus(bool Ready, int QueueDepth, IReadOnlyDictio
     }
 }
 
-/// <summary>The gateway's own counters for one replica.</summary>
-internal sealed record ReplicaStatus(string Id, string Pool, string State, int InFlight, int PeakInFlight, long Served);
+/// <summary>The gateway's own counters for one replica, and its last scraped load (null: unknown).</summary>
+internal sealed record ReplicaStatus(string Id, string Pool, string State, int InFlight, int PeakInFlight, long Served, ReplicaLoadStatus? Load = null);
+
+/// <summary>A replica's load as the gateway last scraped it from vLLM's <c>/metrics</c>.</summary>
+internal sealed record ReplicaLoadStatus(int Running, int Waiting, int OthersInFlight, bool Saturated);
