@@ -60,7 +60,7 @@ public static class GatewayApplication
         return app;
     }
 
-    /// <summary>Registers the gateway's services: topology, placement, queue, forwarding and replica sources.</summary>
+    /// <summary>Registers the gateway's services: topology, placement, queue, forwarding, replica sources and health checks.</summary>
     public static IServiceCollection AddInferenceGateway(this IServiceCollection services, GatewayOptions options)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -75,6 +75,7 @@ public static class GatewayApplication
         services.AddSingleton<ChildProcessLauncher>();
         services.AddHttpClient(ReplicaSources.ProbeClientName);
         services.AddHostedService<ReplicaSourcesService>();
+        services.AddReplicaHealth(options);
 
         // Child replicas get their SIGTERM grace period before the host gives up on stopping them.
         var stopTimeout = 10.0;

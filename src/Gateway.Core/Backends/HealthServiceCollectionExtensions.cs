@@ -1,0 +1,31 @@
+using Gateway.Configuration;
+using Polly;
+
+namespace Gateway.Backends;
+
+/// <summary>Wires replica health checks into the gateway.</summary>
+internal static class HealthServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the <see cref="ReplicaHealthMonitor"/> (probes in the background, takes in the forwarder's failures)
+    /// and one probe client per pool, whose resilience pipeline bounds each probe by the pool's timeout.
+    /// </summary>
+    public static IServiceCollection AddReplicaHealth(this IServiceCollection services, GatewayOptions options)
+    {
+        foreach (var service in options.Services)
+        {
+            foreach (var pool in service.Pools)
+            {
+                var health = pool.Health;
+
+                // No retry strategy: a failed probe is retried by the monitor's schedule, with back-off.
+                services.AddHttpClient(ReplicaHealthMonitor.ClientName(service, pool))
+                    .AddResilienceHandler("probe", builder => builder.AddTimeout(TimeSpan.FromSeconds(health.ProbeTimeoutSeconds)));
+            }
+        }
+
+        services.AddSingleton<ReplicaHealthMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReplicaHealthMonitor>());
+        return services;
+    }
+}
