@@ -1,5 +1,6 @@
 using Gateway.Configuration;
 using Polly;
+using Polly.Telemetry;
 
 namespace Gateway.Backends;
 
@@ -23,6 +24,16 @@ internal static class HealthServiceCollectionExtensions
                     .AddResilienceHandler("probe", builder => builder.AddTimeout(TimeSpan.FromSeconds(health.ProbeTimeoutSeconds)));
             }
         }
+
+        // Polly logs a timeout as an error. For a probe it is an ordinary verdict (not healthy) that the monitor logs
+        // itself, once per change, so the probe pipelines' events go to debug; other pipelines keep their severity.
+        services.Configure<TelemetryOptions>(telemetry =>
+        {
+            var others = telemetry.SeverityProvider;
+            telemetry.SeverityProvider = args => args.Source.PipelineName?.StartsWith(ReplicaHealthMonitor.ClientNamePrefix, StringComparison.Ordinal) == true
+                ? ResilienceEventSeverity.Debug
+                : others?.Invoke(args) ?? args.Event.Severity;
+        });
 
         services.AddSingleton<ReplicaHealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaHealthMonitor>());

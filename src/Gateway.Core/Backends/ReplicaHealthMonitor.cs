@@ -43,8 +43,11 @@ internal sealed partial class ReplicaHealthMonitor : BackgroundService
         }
     }
 
+    /// <summary>How the names of the probe clients (and so of their resilience pipelines) begin.</summary>
+    public const string ClientNamePrefix = "replica-health:";
+
     /// <summary>The named HTTP client that probes a pool's replicas, with that pool's probe timeout.</summary>
-    public static string ClientName(ServiceOptions service, PoolOptions pool) => $"replica-health:{service.Namespace}/{service.Name}/{pool.Name}";
+    public static string ClientName(ServiceOptions service, PoolOptions pool) => $"{ClientNamePrefix}{service.Namespace}/{service.Name}/{pool.Name}";
 
     /// <summary>A request failed in a way that is the replica's fault: no connection, a reset, a 5xx, no answer in time.</summary>
     public void OnTrafficFailure(Replica replica)

@@ -21,6 +21,7 @@ internal sealed record GatewayStatus(bool Ready, int QueueDepth, IReadOnlyDictio
                     id,
                     pool.GetProperty("name").GetString()!,
                     replica.GetProperty("state").GetString()!,
+                    replica.GetProperty("healthy").GetBoolean(),
                     replica.GetProperty("inFlight").GetInt32(),
                     replica.GetProperty("peakInFlight").GetInt32(),
                     replica.GetProperty("served").GetInt64());
@@ -32,4 +33,4 @@ internal sealed record GatewayStatus(bool Ready, int QueueDepth, IReadOnlyDictio
 }
 
 /// <summary>The gateway's own counters for one replica.</summary>
-internal sealed record ReplicaStatus(string Id, string Pool, string State, int InFlight, int PeakInFlight, long Served);
+internal sealed record ReplicaStatus(string Id, string Pool, string State, bool Healthy, int InFlight, int PeakInFlight, long Served);
