@@ -51,6 +51,39 @@ public sealed class SilentReplicaAnswers504
         Assert.Equal(0, await SumAsync(gateway, Finished));
     }
 
+    [Fact]
+    public async Task NoFirstEventInTime_StreamedRequest_Answers504_AndDoesNotRetry()
+    {
+        // A streamed answer's headers come at once; its first event would come after three seconds.
+        await using var gateway = await GatewayFixture.StartAsync(
+            [["--time-to-first-token", "3000"], ["--time-to-first-token", "3000"]],
+            sims =>
+            {
+                var options = new GatewayOptions { Services = [GatewayFixture.QwenChat(GatewayFixture.Pool("on-prem", 0, 4, sims[0], sims[1]))] };
+                options.Forwarding.FirstByteTimeoutSeconds = 0.5;
+                return options;
+            });
+        foreach (var simulator in gateway.Simulators)
+        {
+            await WarmUpAsync(simulator);
+        }
+
+        using var http = gateway.CreatePublicClient();
+        var clock = Stopwatch.StartNew();
+        using var response = await http.SendAsync(ChatRequest.Post(maxTokens: 2, stream: true));
+        var answeredAfter = clock.Elapsed;
+
+        var message = await OpenAIErrorAssert.IsAsync(response, HttpStatusCode.GatewayTimeout, "server_error", "upstream_timeout");
+        Assert.Matches("^Replica on-prem-[12] sent no answer in time.$", message);
+        Assert.InRange(answeredAfter, TimeSpan.FromSeconds(0.45), TimeSpan.FromSeconds(2.5));
+        var status = await gateway.StatusAsync();
+        Assert.Equal(1L, status["on-prem-1"].Served + status["on-prem-2"].Served);
+        Assert.Equal((0, 0), (status["on-prem-1"].InFlight, status["on-prem-2"].InFlight));
+        var aborts = await Eventually.WaitAsync(
+            () => SumAsync(gateway, Aborted), n => n == 3, TimeSpan.FromSeconds(2), "one abort besides the two warm-ups");
+        Assert.Equal(3, aborts);
+    }
+
     /// <summary>
     /// A cold simulator takes longer than the half-second timeout just to read its first request, which would
     /// end this test before the replica ever had the request. A dropped stream warms it: its headers come at once.

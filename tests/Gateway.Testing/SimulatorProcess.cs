@@ -14,6 +14,7 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private int _disposed;
 
     private SimulatorProcess(Process process, Uri baseAddress)
     {
@@ -58,10 +59,13 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
         return Process.Start(info) ?? throw new InvalidOperationException("could not start the simulator");
     }
 
-    /// <summary>Starts the simulator and waits until it listens.</summary>
-    public static async Task<SimulatorProcess> StartAsync(params string[] args)
+    /// <summary>Starts the simulator on a free port and waits until it listens.</summary>
+    public static Task<SimulatorProcess> StartAsync(params string[] args) => StartOnPortAsync(0, args);
+
+    /// <summary>Starts the simulator on <paramref name="port"/> (0: a free one) and waits until it listens, e.g. to bring a killed replica back at its address.</summary>
+    public static async Task<SimulatorProcess> StartOnPortAsync(int port, params string[] args)
     {
-        var process = StartRaw(["--port", "0", .. args]);
+        var process = StartRaw(["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args]);
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) =>
@@ -110,14 +114,24 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
     /// <summary>The <c>/v1</c> endpoint the OpenAI SDK is pointed at.</summary>
     public Uri OpenAIEndpoint => new(BaseAddress, "v1");
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Kills the process at once (SIGKILL), as a crash would, and waits until it is gone.</summary>
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await KillAsync();
         _process.Dispose();
     }
 

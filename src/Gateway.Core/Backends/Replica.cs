@@ -21,6 +21,7 @@ public sealed class Replica
         DestinationPrefix = address.GetLeftPart(UriPartial.Authority);
         Pool = pool;
         _state = state;
+        Health = new ReplicaHealth(this);
     }
 
     /// <summary>A name unique in its pool, e.g. <c>on-prem-1</c>.</summary>
@@ -40,6 +41,9 @@ public sealed class Replica
 
     /// <summary>Whether health checks (active probes, failures seen in real traffic) find the replica serving.</summary>
     public bool IsHealthy => _healthy;
+
+    /// <summary>Failures in a row and the probe schedule behind <see cref="IsHealthy"/>.</summary>
+    internal ReplicaHealth Health { get; }
 
     /// <summary>The replica's own load figures from its last fresh scrape, or null when unknown (never scraped, or stale).</summary>
     public ReplicaLoad? Load => _load;

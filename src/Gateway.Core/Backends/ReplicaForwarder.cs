@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Requests;
 using Gateway.Routing;
@@ -11,19 +13,22 @@ namespace Gateway.Backends;
 /// <summary>
 /// Sends a placed request to its replica with YARP's forwarder, which streams the answer through chunk by
 /// chunk and cancels the backend request when the client leaves. The slot is given back when the answer
-/// ends. A replica that could not have done the work (it refused or never accepted the connection) is
-/// swapped for another one, but only while nothing has reached the client.
+/// ends. A replica that could not have done the work (it refused or dropped the connection before answering,
+/// or answered 503) is swapped for another one, but only while nothing has reached the client. A streamed
+/// answer whose replica fails mid-way ends with an error event, as vLLM ends its own failed streams.
+/// Every answer is reported to the replica's health record.
 /// </summary>
 internal sealed partial class ReplicaForwarder
 {
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _client;
     private readonly ForwarderRequestConfig _requestConfig;
+    private readonly ReplicaHealthMonitor _health;
     private readonly int _maxAttempts;
     private readonly int _retryAfterSeconds;
     private readonly ILogger<ReplicaForwarder> _logger;
 
-    public ReplicaForwarder(IHttpForwarder forwarder, ForwardingOptions options, ILogger<ReplicaForwarder> logger)
+    public ReplicaForwarder(IHttpForwarder forwarder, ForwardingOptions options, ReplicaHealthMonitor health, ILogger<ReplicaForwarder> logger)
     {
         _forwarder = forwarder;
         _client = new ReplicaHttpClientFactory(options).CreateClient();
@@ -34,6 +39,7 @@ internal sealed partial class ReplicaForwarder
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
             ActivityTimeout = TimeSpan.FromSeconds(options.FirstByteTimeoutSeconds),
         };
+        _health = health;
         _maxAttempts = options.MaxAttempts;
         _retryAfterSeconds = 1;
         _logger = logger;
@@ -46,54 +52,129 @@ internal sealed partial class ReplicaForwarder
         {
             context.Request.Body = body.OpenRead();
             ForwarderError error;
+            DeferredAbort? deferredAbort;
             try
             {
-                error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, HttpTransformer.Default);
+                error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, ReplicaAnswerTransformer.Instance);
             }
             finally
             {
+                deferredAbort = DeferredAbort.Remove(context);
                 replica.Release();
             }
 
-            if (error == ForwarderError.None)
+            var heldBack = ReplicaAnswerTransformer.WasHeldBack(context, error);
+            if (error == ForwarderError.None && !heldBack)
             {
+                ReportAnswer(replica, context.Response.StatusCode);
                 return;
             }
 
             var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            if (heldBack || IsReplicaFault(error))
+            {
+                _health.OnTrafficFailure(replica);
+            }
+
             if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
             {
-                // Past the first byte nothing can be retried; YARP has already ended the response.
+                // Past the first byte nothing can be retried.
                 LogForwardFailedAfterStart(_logger, replica.Id, error, exception);
+                await EndStartedAnswerAsync(context, replica, error, deferredAbort);
                 return;
             }
 
-            var refused = IsConnectFailure(error, exception);
-            LogForwardFailed(_logger, replica.Id, error, attempt, refused, exception);
-            if (refused && attempt < _maxAttempts && service.Placement.TryReserve(service, avoid: replica) is { } next)
+            var retryable = heldBack || IsNotStarted(error, exception);
+            LogForwardFailed(_logger, replica.Id, heldBack ? "answered 503" : error.ToString(), attempt, retryable, exception);
+            if (retryable && attempt < _maxAttempts && service.Placement.TryReserve(service, avoid: replica) is { } next)
             {
-                // The first replica never had the request; the next one gets the same bytes from the start.
+                // The first replica did not do the work; the next one gets the same bytes from the start.
                 ResetResponse(context);
                 replica = next;
                 continue;
             }
 
             ResetResponse(context);
-            await ErrorFor(error, exception, replica).WriteAsync(context.Response);
+            await (heldBack ? Overloaded(service, replica) : ErrorFor(error, exception, replica)).WriteAsync(context.Response);
             return;
         }
     }
 
+    private void ReportAnswer(Replica replica, int status)
+    {
+        if (status >= 500)
+        {
+            _health.OnTrafficFailure(replica);
+        }
+        else
+        {
+            ReplicaHealthMonitor.OnTrafficSuccess(replica);
+        }
+    }
+
+    /// <summary>
+    /// YARP has already sent part of the answer. A streamed answer the replica failed to finish (it died, reset
+    /// the connection or went silent) ends with an error event and a clean close, as vLLM ends a failed stream;
+    /// anything else is cut off as YARP asked, so the client cannot take a truncated answer for a whole one.
+    /// </summary>
+    private async Task EndStartedAnswerAsync(HttpContext context, Replica replica, ForwarderError error, DeferredAbort? deferredAbort)
+    {
+        if (deferredAbort is not { WasRequested: true })
+        {
+            return;
+        }
+
+        if (error != ForwarderError.ResponseBodyDestination || context.RequestAborted.IsCancellationRequested)
+        {
+            deferredAbort.Carry();
+            return;
+        }
+
+        try
+        {
+            await WriteErrorEventAsync(context.Response, new OpenAIError(502, "server_error", "upstream_disconnected",
+                $"Replica {replica.Id} stopped answering in the middle of the stream."), context.RequestAborted);
+            LogStreamEndedWithError(_logger, replica.Id);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client left while the event was written; nobody is there to read it.
+            deferredAbort.Carry();
+        }
+    }
+
+    /// <summary>
+    /// vLLM's end of a failed stream: a <c>data:</c> event holding the error object, then <c>[DONE]</c>. The leading
+    /// blank line closes the last event should the replica have stopped between its lines.
+    /// </summary>
+    private static async Task WriteErrorEventAsync(HttpResponse response, OpenAIError error, CancellationToken cancellationToken)
+    {
+        var writer = response.BodyWriter;
+        writer.Write("\ndata: "u8);
+        using (var json = new Utf8JsonWriter(writer))
+        {
+            error.WriteTo(json);
+        }
+
+        writer.Write("\n\ndata: [DONE]\n\n"u8);
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    private static OpenAIError Overloaded(InferenceService service, Replica replica) =>
+        new(503, "server_error", "upstream_overloaded",
+            $"Replica {replica.Id} is overloaded and no other replica was free; retry later.", RetryAfterSeconds: service.Queue.RetryAfterSeconds);
+
     private OpenAIError ErrorFor(ForwarderError error, Exception? exception, Replica replica)
     {
         // The connect timeout is a RequestTimedOut too; it is the one with a TimeoutException inside.
-        if (IsTimeout(exception))
+        if (IsConnectTimeout(exception))
         {
             return new OpenAIError(504, "server_error", "upstream_timeout",
                 $"Replica {replica.Id} did not accept a connection in time.", RetryAfterSeconds: 0);
         }
 
-        if (error == ForwarderError.RequestTimedOut)
+        // A streamed answer's headers come at once; silence after them is a first-byte timeout too.
+        if (error == ForwarderError.RequestTimedOut || (error == ForwarderError.ResponseBodyDestination && IsCancellation(exception)))
         {
             return new OpenAIError(504, "server_error", "upstream_timeout",
                 $"Replica {replica.Id} sent no answer in time.", RetryAfterSeconds: 0);
@@ -109,20 +190,49 @@ internal sealed partial class ReplicaForwarder
         context.Response.Clear();
     }
 
-    /// <summary>Failures where the replica cannot have seen the request: refused, reset before answering, or not accepted in time.</summary>
-    private static bool IsConnectFailure(ForwarderError error, Exception? exception)
-    {
-        // YARP reports both timeouts as RequestTimedOut. Only the connect timeout carries a TimeoutException; the
-        // first-byte timeout cancels a read on an accepted request (a SocketException, OperationAborted, inside),
-        // so that replica has the request and may be working on it: sending it to another would do it twice.
-        if (error == ForwarderError.RequestTimedOut)
-        {
-            return IsTimeout(exception);
-        }
+    /// <summary>Errors that say something about the replica, not about the client or the gateway.</summary>
+    private static bool IsReplicaFault(ForwarderError error) => error is
+        ForwarderError.Request or
+        ForwarderError.RequestTimedOut or
+        ForwarderError.RequestBodyDestination or
+        ForwarderError.ResponseHeaders or
+        ForwarderError.ResponseBodyDestination;
 
+    /// <summary>
+    /// Failures where the replica cannot be doing the work: it refused the connection, did not accept it in time,
+    /// or closed or reset it before answering (it crashed, or dropped the request).
+    /// </summary>
+    private static bool IsNotStarted(ForwarderError error, Exception? exception)
+    {
+        switch (error)
+        {
+            // YARP reports both timeouts as RequestTimedOut. Only the connect timeout carries a TimeoutException; the
+            // first-byte timeout cancels a read on an accepted request, so that replica has the request and may be
+            // working on it: sending it to another would do it twice.
+            case ForwarderError.RequestTimedOut:
+                return IsConnectTimeout(exception);
+
+            // A streamed answer's headers come at once; a replica that then drops the connection before the first
+            // event is gone, while one that stays silent (a cancelled read) may still be working.
+            case ForwarderError.ResponseBodyDestination:
+                return !IsCancellation(exception) && IsConnectionLoss(exception);
+
+            case ForwarderError.Request:
+                return IsConnectionLoss(exception);
+
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsConnectionLoss(Exception? exception)
+    {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } || e is SocketException || e is TimeoutException)
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded }
+                || e is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded }
+                || e is SocketException
+                || e is TimeoutException)
             {
                 return true;
             }
@@ -131,7 +241,7 @@ internal sealed partial class ReplicaForwarder
         return false;
     }
 
-    private static bool IsTimeout(Exception? exception)
+    private static bool IsConnectTimeout(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
@@ -144,9 +254,25 @@ internal sealed partial class ReplicaForwarder
         return false;
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Forwarding to {Replica} failed ({Error}, attempt {Attempt}, connect failure {ConnectFailure})")]
-    private static partial void LogForwardFailed(ILogger logger, string replica, ForwarderError error, int attempt, bool connectFailure, Exception? exception);
+    private static bool IsCancellation(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is OperationCanceledException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Forwarding to {Replica} failed ({Error}, attempt {Attempt}, retryable {Retryable})")]
+    private static partial void LogForwardFailed(ILogger logger, string replica, string error, int attempt, bool retryable, Exception? exception);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Answer from {Replica} ended early ({Error}) after it had started")]
     private static partial void LogForwardFailedAfterStart(ILogger logger, string replica, ForwarderError error, Exception? exception);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Stream from {Replica} ended with an error event")]
+    private static partial void LogStreamEndedWithError(ILogger logger, string replica);
 }

@@ -37,7 +37,7 @@ public sealed class ForwardingOptions
     /// <summary>Seconds a replica may stay silent (before its first byte, or between two chunks) before the answer is 504.</summary>
     public double FirstByteTimeoutSeconds { get; set; } = 120;
 
-    /// <summary>Replicas tried for one request when a replica refuses the connection before answering.</summary>
+    /// <summary>Replicas tried for one request when a replica refuses or drops the connection, or answers 503, before any byte reaches the client.</summary>
     public int MaxAttempts { get; set; } = 2;
 }
 

@@ -162,6 +162,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 errors.Add($"{poolPath}:CapacityPerReplica: must be at least 1, got {pool.CapacityPerReplica}");
             }
 
+            CheckHealth(errors, pool.Health, $"{poolPath}:Health");
             CheckSource(errors, pool, poolPath);
             LoadOptionsValidator.Check(errors, pool.Load, $"{poolPath}:Load");
         }
@@ -245,6 +246,32 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (!(value > 0) || double.IsInfinity(value))
         {
             errors.Add($"{key}: must be a positive number of seconds, got {value.ToString(CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    private static void CheckHealth(List<string> errors, HealthOptions health, string path)
+    {
+        TimerSeconds(errors, $"{path}:ProbeIntervalSeconds", health.ProbeIntervalSeconds);
+        TimerSeconds(errors, $"{path}:ProbeTimeoutSeconds", health.ProbeTimeoutSeconds);
+        TimerSeconds(errors, $"{path}:MaxBackoffSeconds", health.MaxBackoffSeconds);
+        if (health.MaxBackoffSeconds < health.ProbeIntervalSeconds)
+        {
+            errors.Add($"{path}:MaxBackoffSeconds: must be at least ProbeIntervalSeconds ({health.ProbeIntervalSeconds.ToString(CultureInfo.InvariantCulture)}), got {health.MaxBackoffSeconds.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (health.UnhealthyAfterFailures is < 1 or > 100)
+        {
+            errors.Add($"{path}:UnhealthyAfterFailures: must be between 1 and 100, got {health.UnhealthyAfterFailures}");
+        }
+    }
+
+    /// <summary>A period a timer waits: positive, and at most a day (timers run at most about 49 days).</summary>
+    private static void TimerSeconds(List<string> errors, string key, double value)
+    {
+        Positive(errors, key, value);
+        if (value > MaxQueueWaitSeconds && !double.IsInfinity(value))
+        {
+            errors.Add($"{key}: must be at most {MaxQueueWaitSeconds} (a day), got {value.ToString(CultureInfo.InvariantCulture)}");
         }
     }
 

@@ -60,7 +60,7 @@ public static class GatewayApplication
         return app;
     }
 
-    /// <summary>Registers the gateway's services: topology, placement, queue, forwarding and replica sources.</summary>
+    /// <summary>Registers the gateway's services: topology, placement, queue, forwarding, replica sources and health checks.</summary>
     public static IServiceCollection AddInferenceGateway(this IServiceCollection services, GatewayOptions options)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -79,6 +79,7 @@ public static class GatewayApplication
         services.AddSingleton<GatewayDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
         services.AddLoadScraping();
+        services.AddReplicaHealth(options);
 
         // In-flight answers get the drain timeout, then child replicas their SIGTERM grace period, before the
         // host gives up on stopping.

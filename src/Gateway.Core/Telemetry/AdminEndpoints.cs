@@ -94,6 +94,7 @@ internal static class AdminEndpoints
             json.WriteString("id"u8, replica.Id);
             json.WriteString("address"u8, replica.DestinationPrefix);
             json.WriteString("state"u8, replica.State.ToString().ToLowerInvariant());
+            json.WriteBoolean("healthy"u8, replica.IsHealthy);
             json.WriteNumber("inFlight"u8, replica.InFlight);
             json.WriteNumber("peakInFlight"u8, replica.PeakInFlight);
             json.WriteNumber("capacity"u8, replica.Capacity);

@@ -75,6 +75,9 @@ internal sealed class GatewayFixture : IAsyncDisposable
         WebApplication? app = null;
         try
         {
+            // A cold simulator can take over a second to answer its first request (JIT on a loaded machine), which the
+            // gateway's first health probe would count as a failure; one request of the same kind warms it.
+            await Task.WhenAll(processes.Select(WarmUpAsync));
             var gatewayOptions = options(processes);
             gatewayOptions.PublicUrl = "http://127.0.0.1:0";
             gatewayOptions.AdminUrl = "http://127.0.0.1:0";
@@ -101,6 +104,12 @@ internal sealed class GatewayFixture : IAsyncDisposable
 
             throw;
         }
+    }
+
+    private static async Task WarmUpAsync(SimulatorProcess simulator)
+    {
+        using var client = simulator.CreateHttpClient();
+        using var response = await client.GetAsync("health");
     }
 
     /// <summary>The service <c>qwen-chat</c> in <c>default</c>, serving <see cref="Model"/> from <paramref name="pools"/>.</summary>

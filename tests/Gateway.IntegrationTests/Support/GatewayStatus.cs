@@ -31,6 +31,7 @@ internal sealed record GatewayStatus(bool Ready, int QueueDepth, IReadOnlyDictio
                     id,
                     pool.GetProperty("name").GetString()!,
                     replica.GetProperty("state").GetString()!,
+                    replica.GetProperty("healthy").GetBoolean(),
                     replica.GetProperty("inFlight").GetInt32(),
                     replica.GetProperty("peakInFlight").GetInt32(),
                     replica.GetProperty("served").GetInt64(),
@@ -42,8 +43,8 @@ internal sealed record GatewayStatus(bool Ready, int QueueDepth, IReadOnlyDictio
     }
 }
 
-/// <summary>The gateway's own counters for one replica, and its last scraped load (null: unknown).</summary>
-internal sealed record ReplicaStatus(string Id, string Pool, string State, int InFlight, int PeakInFlight, long Served, ReplicaLoadStatus? Load = null);
+/// <summary>The gateway's own counters for one replica, its health, and its last scraped load (null: unknown).</summary>
+internal sealed record ReplicaStatus(string Id, string Pool, string State, bool Healthy, int InFlight, int PeakInFlight, long Served, ReplicaLoadStatus? Load = null);
 
 /// <summary>A replica's load as the gateway last scraped it from vLLM's <c>/metrics</c>.</summary>
 internal sealed record ReplicaLoadStatus(int Running, int Waiting, int OthersInFlight, bool Saturated);

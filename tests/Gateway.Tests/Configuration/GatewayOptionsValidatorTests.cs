@@ -375,6 +375,43 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void Check_ZeroProbeInterval_NamesTheHealthKey()
+    {
+        var options = Valid();
+        options.Services[0].Pools[1].Health.ProbeIntervalSeconds = 0;
+
+        AssertOnlyError(options, "Gateway:Services:0:Pools:1:Health:ProbeIntervalSeconds: must be a positive number of seconds, got 0");
+    }
+
+    [Fact]
+    public void Check_ProbeTimeoutLongerThanADay_NamesTheHealthKey()
+    {
+        var options = Valid();
+        options.Services[1].Pools[0].Health.ProbeTimeoutSeconds = 86401;
+
+        AssertOnlyError(options, "Gateway:Services:1:Pools:0:Health:ProbeTimeoutSeconds: must be at most 86400 (a day), got 86401");
+    }
+
+    [Fact]
+    public void Check_NoFailuresNeededToTakeAReplicaOut_NamesUnhealthyAfterFailures()
+    {
+        var options = Valid();
+        options.Services[0].Pools[0].Health.UnhealthyAfterFailures = 0;
+
+        AssertOnlyError(options, "Gateway:Services:0:Pools:0:Health:UnhealthyAfterFailures: must be between 1 and 100, got 0");
+    }
+
+    [Fact]
+    public void Check_MaxBackoffBelowTheProbeInterval_NamesMaxBackoffSeconds()
+    {
+        var options = Valid();
+        options.Services[0].Pools[0].Health.ProbeIntervalSeconds = 5;
+        options.Services[0].Pools[0].Health.MaxBackoffSeconds = 2.5;
+
+        AssertOnlyError(options, "Gateway:Services:0:Pools:0:Health:MaxBackoffSeconds: must be at least ProbeIntervalSeconds (5), got 2.5");
+    }
+
+    [Fact]
     public void Check_SeveralProblems_ReportsEachOnce()
     {
         var options = Valid();

@@ -1,0 +1,45 @@
+using System.Net;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Backends;
+
+/// <summary>
+/// YARP's default header copying, plus two decisions taken when a replica's answer arrives, before any of it goes
+/// to the client: a 503 is held back (the replica was too busy to take the request, so another one may), and a
+/// streamed answer gets its abort deferred (so that a replica dying mid-stream ends the stream with an error event
+/// instead of a cut connection).
+/// </summary>
+internal sealed class ReplicaAnswerTransformer : HttpTransformer
+{
+    public static readonly ReplicaAnswerTransformer Instance = new();
+
+    private ReplicaAnswerTransformer()
+    {
+    }
+
+    /// <summary>
+    /// Whether the replica answered 503 and the answer was held back. YARP sets the status before asking the
+    /// transformer and reports no error when the body is skipped, so a 503 with no error that never started is one.
+    /// </summary>
+    public static bool WasHeldBack(HttpContext context, ForwarderError error) =>
+        error == ForwarderError.None && !context.Response.HasStarted && context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable;
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse?.StatusCode == HttpStatusCode.ServiceUnavailable)
+        {
+            // No header and no byte of it reaches the client; the forwarder places the request elsewhere or answers itself.
+            return false;
+        }
+
+        var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+
+        // The header as copied, read as a string: parsing the replica's Content-Type would cost every answer an object.
+        if (copyBody && httpContext.Response.ContentType is { } contentType && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            DeferredAbort.Install(httpContext);
+        }
+
+        return copyBody;
+    }
+}
