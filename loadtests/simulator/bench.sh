@@ -83,9 +83,11 @@ timeout 100 dotnet publish "$PROJECT" -c Release -o "$WORK/sim" --nologo -v quie
     exit 1
 }
 
-# Starts the simulator on a free port with the given flags; sets SIM_PID and SIM_URL.
+# Starts the simulator on a free port with the given flags; sets SIM_PID and SIM_URL. It runs in the
+# small temp folder: the ASP.NET host watches its current directory tree for appsettings.json changes,
+# which costs ~25 MB of RSS when started from / , and the figures should not depend on where this ran.
 start_simulator() {
-    "$WORK/sim/Gateway.Simulator" --port 0 "$@" >"$WORK/sim.log" 2>&1 &
+    (cd "$WORK" && exec "$WORK/sim/Gateway.Simulator" --port 0 "$@") >"$WORK/sim.log" 2>&1 &
     SIM_PID=$!
     SIM_URL=""
     local _

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Requests;
 using Gateway.Routing;
+using Gateway.Telemetry;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -24,12 +25,15 @@ internal sealed partial class ReplicaForwarder
     private readonly HttpMessageInvoker _client;
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ReplicaHealthMonitor _health;
+    private readonly GatewayMetrics _metrics;
     private readonly int _maxAttempts;
     private readonly int _retryAfterSeconds;
     private readonly ILogger<ReplicaForwarder> _logger;
 
-    public ReplicaForwarder(IHttpForwarder forwarder, ForwardingOptions options, ReplicaHealthMonitor health, ILogger<ReplicaForwarder> logger)
+    public ReplicaForwarder(
+        IHttpForwarder forwarder, ForwardingOptions options, ReplicaHealthMonitor health, GatewayMetrics metrics, ILogger<ReplicaForwarder> logger)
     {
+        _metrics = metrics;
         _forwarder = forwarder;
         _client = new ReplicaHttpClientFactory(options).CreateClient();
         _requestConfig = new ForwarderRequestConfig
@@ -45,8 +49,11 @@ internal sealed partial class ReplicaForwarder
         _logger = logger;
     }
 
-    /// <summary>Forwards the request to <paramref name="replica"/>, whose slot the caller reserved; always gives the slot back.</summary>
-    public async Task ForwardAsync(HttpContext context, InferenceService service, Replica replica, RequestBody body)
+    /// <summary>
+    /// Forwards the request to <paramref name="replica"/>, whose slot the caller reserved; always gives the slot
+    /// back. Returns the replica that answered last (another one after a retry).
+    /// </summary>
+    public async Task<Replica> ForwardAsync(HttpContext context, InferenceService service, Replica replica, RequestBody body)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -67,7 +74,7 @@ internal sealed partial class ReplicaForwarder
             if (error == ForwarderError.None && !heldBack)
             {
                 ReportAnswer(replica, context.Response.StatusCode);
-                return;
+                return replica;
             }
 
             var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
@@ -81,7 +88,7 @@ internal sealed partial class ReplicaForwarder
                 // Past the first byte nothing can be retried.
                 LogForwardFailedAfterStart(_logger, replica.Id, error, exception);
                 await EndStartedAnswerAsync(context, replica, error, deferredAbort);
-                return;
+                return replica;
             }
 
             var retryable = heldBack || IsNotStarted(error, exception);
@@ -89,6 +96,7 @@ internal sealed partial class ReplicaForwarder
             if (retryable && attempt < _maxAttempts && service.Placement.TryReserve(service, avoid: replica) is { } next)
             {
                 // The first replica did not do the work; the next one gets the same bytes from the start.
+                _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? "overloaded" : "connection_failed");
                 ResetResponse(context);
                 replica = next;
                 continue;
@@ -96,7 +104,7 @@ internal sealed partial class ReplicaForwarder
 
             ResetResponse(context);
             await (heldBack ? Overloaded(service, replica) : ErrorFor(error, exception, replica)).WriteAsync(context.Response);
-            return;
+            return replica;
         }
     }
 

@@ -39,6 +39,13 @@ public sealed class ForwardingOptions
 
     /// <summary>Replicas tried for one request when a replica refuses or drops the connection, or answers 503, before any byte reaches the client.</summary>
     public int MaxAttempts { get; set; } = 2;
+
+    /// <summary>
+    /// For a streamed request that does not ask for usage, ask the backend for it (<c>stream_options.include_usage</c>)
+    /// and leave the usage event out of what the client gets, so its tokens are counted. The one body rewrite
+    /// the gateway makes; false forwards such requests byte for byte and leaves their tokens uncounted.
+    /// </summary>
+    public bool AskForStreamUsage { get; set; } = true;
 }
 
 /// <summary>One inference service (a KServe InferenceService): its names, its queue and its pools of replicas.</summary>

@@ -41,6 +41,7 @@ internal sealed class InferenceEndpoint(
 
     private async Task CompleteAsync(HttpContext context, RequestKind kind)
     {
+        var arrival = time.GetTimestamp();
         var aborted = context.RequestAborted;
         var host = context.Request.Host.Host;
         var service = topology.FindByHost(host);
@@ -101,8 +102,59 @@ internal sealed class InferenceEndpoint(
             }
 
             metrics.QueueWait(service.Name, admission.Waited);
+            await ForwardObservedAsync(context, service, replica, inference, body, arrival);
+        }
+    }
 
-            await forwarder.ForwardAsync(context, service, replica, body);
+    /// <summary>Forwards through an <see cref="AnswerObserver"/> and records the answer's metrics on the pool that served it.</summary>
+    private async Task ForwardObservedAsync(
+        HttpContext context, InferenceService service, Replica replica, InferenceRequest inference, RequestBody body, long arrival)
+    {
+        // A stream that did not ask for usage is asked for it on its behalf, so its tokens can be counted.
+        var withUsage = inference.Stream && !inference.HasStreamOptions && options.Forwarding.AskForStreamUsage ? body.WithStreamUsage() : null;
+        if (withUsage is not null && context.Request.ContentLength is not null)
+        {
+            context.Request.ContentLength = withUsage.Length;
+        }
+
+        var response = context.Response;
+        var clientBody = response.Body;
+        var observer = new AnswerObserver(response, time, arrival, dropUsageEvents: withUsage is not null);
+        response.Body = observer;
+        Replica served;
+        try
+        {
+            served = await forwarder.ForwardAsync(context, service, replica, withUsage ?? body);
+            await observer.CompleteAsync(context.RequestAborted);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The client left while the end of the answer was written; the answer is still counted below.
+            served = replica;
+        }
+        finally
+        {
+            response.Body = clientBody;
+            withUsage?.Dispose();
+            await observer.DisposeAsync();
+        }
+
+        var instruments = metrics.Pool(service.Name, served.Pool.Name);
+        instruments.Answered(response.StatusCode);
+        instruments.Duration.Observe(time.GetElapsedTime(arrival).TotalSeconds);
+        if (observer.TimeToFirstToken is { } firstToken && response.StatusCode < 400)
+        {
+            instruments.TimeToFirstToken.Observe(firstToken.TotalSeconds);
+        }
+
+        if (observer.PromptTokens is { } prompt)
+        {
+            instruments.PromptTokens.Inc(prompt);
+        }
+
+        if (observer.CompletionTokens is { } completion)
+        {
+            instruments.CompletionTokens.Inc(completion);
         }
     }
 

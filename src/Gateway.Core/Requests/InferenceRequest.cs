@@ -6,7 +6,7 @@ namespace Gateway.Requests;
 /// What the gateway reads from a completion request to route it: the model and whether it streams. The
 /// body is checked in one forward pass (no document is built) and never changed.
 /// </summary>
-internal readonly record struct InferenceRequest(string Model, bool Stream)
+internal readonly record struct InferenceRequest(string Model, bool Stream, bool HasStreamOptions = false)
 {
     /// <summary>Checks a body; on failure <paramref name="error"/> names the field and what is wrong.</summary>
     public static InferenceRequest? Parse(ReadOnlySpan<byte> body, RequestKind kind, out OpenAIError? error)
@@ -16,6 +16,7 @@ internal readonly record struct InferenceRequest(string Model, bool Stream)
         var hasModel = false;
         var hasInput = false;
         var stream = false;
+        var hasStreamOptions = false;
         var inputField = kind == RequestKind.Chat ? "messages" : "prompt";
         try
         {
@@ -69,6 +70,12 @@ internal readonly record struct InferenceRequest(string Model, bool Stream)
 
                     stream = reader.TokenType == JsonTokenType.True;
                 }
+                else if (reader.ValueTextEquals("stream_options"u8))
+                {
+                    reader.Read();
+                    hasStreamOptions = reader.TokenType != JsonTokenType.Null;
+                    reader.Skip();
+                }
                 else
                 {
                     reader.Read();
@@ -101,6 +108,6 @@ internal readonly record struct InferenceRequest(string Model, bool Stream)
             return null;
         }
 
-        return new InferenceRequest(model, stream);
+        return new InferenceRequest(model, stream, hasStreamOptions);
     }
 }

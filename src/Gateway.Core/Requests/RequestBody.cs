@@ -77,6 +77,34 @@ internal sealed class RequestBody : IDisposable
         return new RequestBody(buffer, length);
     }
 
+    /// <summary>
+    /// The same body asking for <c>stream_options.include_usage</c>, so a stream reports its token usage; the
+    /// member goes first in the object and every other byte stays as the client sent it. Null when the body is
+    /// not an object.
+    /// </summary>
+    public RequestBody? WithStreamUsage()
+    {
+        var span = Span;
+        var start = 0;
+        while (start < span.Length && span[start] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            start++;
+        }
+
+        if (start == span.Length || span[start] != '{')
+        {
+            return null;
+        }
+
+        var member = "\"stream_options\":{\"include_usage\":true},"u8;
+        var length = Length + member.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        span[..(start + 1)].CopyTo(buffer);
+        member.CopyTo(buffer.AsSpan(start + 1));
+        span[(start + 1)..].CopyTo(buffer.AsSpan(start + 1 + member.Length));
+        return new RequestBody(buffer, length);
+    }
+
     /// <summary>A fresh stream over the bytes, for one attempt at forwarding.</summary>
     public Stream OpenRead() => new MemoryStream(_buffer, 0, Length, writable: false);
 
