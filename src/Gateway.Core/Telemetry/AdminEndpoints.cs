@@ -31,6 +31,7 @@ internal static class AdminEndpoints
         endpoints.MapMetrics("/metrics", endpoints.ServiceProvider.GetRequiredService<GatewayMetrics>().Registry);
         endpoints.MapGet("/admin/status", static context =>
             WriteStatusAsync(context.Response, context.RequestServices.GetRequiredService<GatewayTopology>()));
+        Dashboard.DashboardEndpoint.Map(endpoints);
     }
 
     private static async Task WriteTextAsync(HttpResponse response, int status, string text)

@@ -49,6 +49,9 @@ internal sealed class GatewayFixture : IAsyncDisposable
     /// <summary>A client of the admin listener, owned by the fixture.</summary>
     public HttpClient Admin { get; }
 
+    /// <summary>The gateway's services, for a test that plays a part not built yet (a scale controller's decision).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>
     /// Starts one simulator per entry of <paramref name="simulators"/> (its command-line flags), then a gateway
     /// with the options <paramref name="options"/> builds from them, listening on ephemeral loopback ports.
