@@ -29,8 +29,8 @@ internal static class AdminEndpoints
                 : WriteTextAsync(context.Response, 503, notReady);
         });
         endpoints.MapMetrics("/metrics", endpoints.ServiceProvider.GetRequiredService<GatewayMetrics>().Registry);
-        endpoints.MapGet("/admin/status", static context =>
-            WriteStatusAsync(context.Response, context.RequestServices.GetRequiredService<GatewayTopology>()));
+        endpoints.MapGet("/admin/status", static context => WriteStatusAsync(
+            context.Response, context.RequestServices.GetRequiredService<GatewayTopology>(), context.RequestServices.GetRequiredService<GatewayMetrics>()));
         Dashboard.DashboardEndpoint.Map(endpoints);
     }
 
@@ -41,7 +41,7 @@ internal static class AdminEndpoints
         await response.WriteAsync(text + "\n");
     }
 
-    private static async Task WriteStatusAsync(HttpResponse response, GatewayTopology topology)
+    private static async Task WriteStatusAsync(HttpResponse response, GatewayTopology topology, GatewayMetrics metrics)
     {
         response.ContentType = "application/json";
         using (var json = new Utf8JsonWriter(response.BodyWriter, new JsonWriterOptions { Indented = true }))
@@ -62,11 +62,39 @@ internal static class AdminEndpoints
                 }
 
                 json.WriteEndArray();
-                json.WriteNumber("queueDepth"u8, service.Queue.Count);
+                var queued = service.Queue.Count;
+                var inFlight = 0;
+                foreach (var pool in service.Pools)
+                {
+                    foreach (var replica in pool.Replicas)
+                    {
+                        inFlight += replica.InFlight;
+                    }
+                }
+
+                json.WriteNumber("queueDepth"u8, queued);
+                json.WriteNumber("inFlight"u8, inFlight);
+                json.WriteNumber("demand"u8, inFlight + queued);
                 json.WriteStartArray("pools"u8);
                 foreach (var pool in service.Pools)
                 {
                     WritePool(json, pool);
+                }
+
+                json.WriteEndArray();
+                json.WriteStartArray("scaleEvents"u8);
+                foreach (var scale in metrics.RecentScaleEvents())
+                {
+                    if (scale.Service != service.Name)
+                    {
+                        continue;
+                    }
+
+                    json.WriteStartObject();
+                    json.WriteString("at"u8, scale.At);
+                    json.WriteString("pool"u8, scale.Pool);
+                    json.WriteString("direction"u8, scale.Direction);
+                    json.WriteEndObject();
                 }
 
                 json.WriteEndArray();
@@ -88,6 +116,7 @@ internal static class AdminEndpoints
         json.WriteNumber("capacityPerReplica"u8, pool.CapacityPerReplica);
         json.WriteNumber("minReplicas"u8, pool.MinReplicas);
         json.WriteNumber("readyReplicas"u8, pool.ReadyCount);
+        json.WriteNumber("desiredReplicas"u8, pool.DesiredReplicas);
         json.WriteStartArray("replicas"u8);
         foreach (var replica in pool.Replicas)
         {

@@ -18,6 +18,8 @@ internal sealed class GatewayMetrics
     /// <summary>The label value of requests that never reached a pool (rejected, not found).</summary>
     public const string NoPool = "none";
 
+    private const int MaxRecentScaleEvents = 50;
+
     // Time to first token from 10 ms to 60 s; request durations up to 10 minutes of generation.
     private static readonly double[] LatencyBuckets =
         [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
@@ -40,9 +42,12 @@ internal sealed class GatewayMetrics
     private readonly ConcurrentDictionary<(string Service, string Pool), PoolInstruments> _pools = new();
     private readonly ConcurrentDictionary<(string Service, string Reason), Counter.Child> _rejections = new();
     private readonly HashSet<(string Service, string Pool, string Replica)> _replicaLabels = [];
+    private readonly Queue<ScaleEvent> _recentScaleEvents = new();
+    private readonly TimeProvider _time;
 
-    public GatewayMetrics(GatewayTopology topology)
+    public GatewayMetrics(GatewayTopology topology, TimeProvider time)
     {
+        _time = time;
         Registry = Prometheus.Metrics.NewCustomRegistry();
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
 
@@ -155,8 +160,28 @@ internal sealed class GatewayMetrics
     /// <summary>Records how long a placed request waited in the queue.</summary>
     public void QueueWait(string service, TimeSpan waited) => _queueWait.WithLabels(service).Observe(waited.TotalSeconds);
 
-    /// <summary>Counts a scale decision.</summary>
-    public void ScaleEvent(string service, string pool, string direction) => _scaleEvents.WithLabels(service, pool, direction).Inc();
+    /// <summary>Counts a scale decision and keeps it among the recent ones <c>/admin/status</c> shows.</summary>
+    public void ScaleEvent(string service, string pool, string direction)
+    {
+        _scaleEvents.WithLabels(service, pool, direction).Inc();
+        lock (_recentScaleEvents)
+        {
+            _recentScaleEvents.Enqueue(new ScaleEvent(_time.GetUtcNow(), service, pool, direction));
+            while (_recentScaleEvents.Count > MaxRecentScaleEvents)
+            {
+                _recentScaleEvents.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>The most recent scale decisions, oldest first.</summary>
+    public IReadOnlyList<ScaleEvent> RecentScaleEvents()
+    {
+        lock (_recentScaleEvents)
+        {
+            return [.. _recentScaleEvents];
+        }
+    }
 
     /// <summary>The children of one pool's labelled instruments.</summary>
     internal sealed class PoolInstruments
@@ -196,3 +221,6 @@ internal sealed class GatewayMetrics
             _retriesByReason.GetOrAdd(reason, static (r, self) => self._metrics._retries.WithLabels(self._service, self._pool, r), this).Inc();
     }
 }
+
+/// <summary>One scale decision: when, for which pool, and which way (<c>out</c> or <c>in</c>).</summary>
+internal sealed record ScaleEvent(DateTimeOffset At, string Service, string Pool, string Direction);

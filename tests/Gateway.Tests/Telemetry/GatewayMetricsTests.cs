@@ -1,0 +1,71 @@
+using Gateway.Configuration;
+using Gateway.Routing;
+using Gateway.Telemetry;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Telemetry;
+
+public sealed class GatewayMetricsTests
+{
+    private static readonly FakeTimeProvider Time = new(new DateTimeOffset(2026, 11, 26, 4, 0, 0, TimeSpan.Zero));
+
+    private static GatewayMetrics Metrics()
+    {
+        var options = new GatewayOptions
+        {
+            Services =
+            [
+                new ServiceOptions
+                {
+                    Name = "qwen-chat",
+                    Models = ["qwen"],
+                    Pools = [new PoolOptions { Name = "on-prem", Static = ["http://10.0.0.1:8000"] }],
+                },
+            ],
+        };
+        return new GatewayMetrics(new GatewayTopology(options, Time, new Random(1)), Time);
+    }
+
+    [Fact]
+    public void RequestPathUpdates_AfterTheFirstOfALabelSet_AllocateNothing()
+    {
+        var metrics = Metrics();
+        void Answer()
+        {
+            var pool = metrics.Pool("qwen-chat", "on-prem");
+            pool.Answered(200);
+            pool.Duration.Observe(0.5);
+            pool.TimeToFirstToken.Observe(0.05);
+            pool.PromptTokens.Inc(8);
+            pool.CompletionTokens.Inc(10);
+            pool.Retried("overloaded");
+            metrics.Rejected("qwen-chat", "queue_full");
+            metrics.Pool("qwen-chat", GatewayMetrics.NoPool).Answered(429);
+        }
+
+        Answer();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            Answer();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void ScaleEvent_IsKeptWithItsTime_AndOnlyTheLatestFiftyRemain()
+    {
+        var metrics = Metrics();
+
+        for (var i = 0; i < 60; i++)
+        {
+            metrics.ScaleEvent("qwen-chat", "cloud-elastic", i % 2 == 0 ? "out" : "in");
+        }
+
+        var recent = metrics.RecentScaleEvents();
+        Assert.Equal(50, recent.Count);
+        Assert.Equal(new ScaleEvent(Time.GetUtcNow(), "qwen-chat", "cloud-elastic", "out"), recent[0]);
+        Assert.Equal("in", recent[^1].Direction);
+    }
+}
