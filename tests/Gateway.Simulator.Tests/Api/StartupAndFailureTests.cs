@@ -13,7 +13,8 @@ public sealed class StartupAndFailureTests
     [Fact]
     public async Task StartupDuration_HealthAndApiAnswer503UntilLoaded()
     {
-        await using var simulator = await SimulatorProcess.StartAsync("--startup-duration", "2");
+        // Long enough that a slow start on a loaded machine (JIT, a busy CI core) still finds it loading.
+        await using var simulator = await SimulatorProcess.StartAsync("--startup-duration", "6");
         using var http = simulator.CreateHttpClient();
 
         using (var health = await http.GetAsync("health"))
@@ -25,7 +26,7 @@ public sealed class StartupAndFailureTests
             Assert.Equal("The model is still loading.", error.RootElement.GetProperty("error").GetProperty("message").GetString());
         }
 
-        await Eventually.WaitAsync(async () => (await http.GetAsync("health")).StatusCode, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "health 200");
+        await Eventually.WaitAsync(async () => (await http.GetAsync("health")).StatusCode, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "health 200");
         using var ready = await http.PostAsJsonAsync("v1/chat/completions", Body);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
     }
