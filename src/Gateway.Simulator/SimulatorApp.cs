@@ -16,7 +16,9 @@ internal static class SimulatorApp
 
     public static WebApplication Build(SimulatorOptions options)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // Configured by flags alone: no reloading of appsettings.json, which makes the host watch the whole
+        // working directory tree (from / that is 45,000 inotify watches and 25 MB more memory).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.WebHost.UseUrls(Url(options.Host, options.Port));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -22,7 +22,9 @@ public static class GatewayApplication
     /// <summary>Builds a gateway; <paramref name="configure"/> may replace services (a fake clock in tests).</summary>
     public static WebApplication Build(GatewayOptions options, IConfiguration? configuration = null, Action<IServiceCollection>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // The configuration is read once at start (and validated); reloading would make the host watch the whole
+        // working directory tree for appsettings.json changes it never uses.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         if (configuration is not null)
         {
             builder.Configuration.AddConfiguration(configuration);
