@@ -1,3 +1,5 @@
+using Gateway.Scaling;
+
 namespace Gateway.Configuration;
 
 /// <summary>The gateway's configuration, bound from the <c>Gateway</c> section (<c>config/gateway.json</c>, then environment variables).</summary>
@@ -71,6 +73,12 @@ public sealed class ServiceOptions
 
     /// <summary>Pools of replicas, filled in order of priority.</summary>
     public List<PoolOptions> Pools { get; set; } = [];
+
+    /// <summary>
+    /// Share of the ready slots (more than 0, at most 1) the service should use: elastic pools are scaled out while
+    /// demand (requests in flight plus queued) would exceed it, leaving headroom for the next burst.
+    /// </summary>
+    public double TargetUtilization { get; set; } = 0.8;
 }
 
 /// <summary>How requests are spread over a service's replicas.</summary>
@@ -119,6 +127,9 @@ public sealed class PoolOptions
 
     /// <summary>How the replicas' health is checked.</summary>
     public HealthOptions Health { get; set; } = new();
+
+    /// <summary>Makes the pool elastic (scaled with demand between its minimum and maximum); absent, the pool is fixed-size.</summary>
+    public ScalingOptions? Scaling { get; set; }
 }
 
 /// <summary>Replicas the gateway starts as child processes, one per port.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.Scaling;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Configuration;
@@ -133,6 +134,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             errors.Add($"{path}:Queue:RetryAfterSeconds: must be at least 1, got {queue.RetryAfterSeconds}");
         }
 
+        ScalingOptionsValidator.CheckTargetUtilization(errors, service.TargetUtilization, path);
         if (service.Pools.Count == 0)
         {
             errors.Add($"{path}:Pools: at least one pool is needed");
@@ -165,6 +167,10 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             CheckHealth(errors, pool.Health, $"{poolPath}:Health");
             CheckSource(errors, pool, poolPath);
             LoadOptionsValidator.Check(errors, pool.Load, $"{poolPath}:Load");
+            if (pool.Scaling is { } scaling)
+            {
+                ScalingOptionsValidator.Check(errors, scaling, $"{poolPath}:Scaling");
+            }
         }
     }
 

@@ -44,6 +44,23 @@ public sealed class GatewayConfigurationTests
     }
 
     [Fact]
+    public void Load_PoolWithScaling_BindsItAndItsDefaults_PoolWithoutStaysFixed()
+    {
+        var options = GatewayConfiguration.Load(Configuration(
+            ("Gateway:Services:0:TargetUtilization", "0.7"),
+            ("Gateway:Services:0:Pools:0:Scaling:MaxReplicas", "3")));
+
+        var service = Assert.Single(options.Services);
+        Assert.Equal(0.7, service.TargetUtilization);
+        var scaling = Assert.Single(service.Pools).Scaling;
+        Assert.NotNull(scaling);
+        Assert.Equal((0, 3, 2.0, 120.0, 30.0),
+            (scaling.MinReplicas, scaling.MaxReplicas, scaling.ScaleOutWindowSeconds, scaling.ScaleInStabilizationSeconds, scaling.DrainTimeoutSeconds));
+        Assert.Null(Assert.Single(GatewayConfiguration.Load(Configuration()).Services[0].Pools).Scaling);
+        Assert.Equal(0.8, GatewayConfiguration.Load(Configuration()).Services[0].TargetUtilization);
+    }
+
+    [Fact]
     public void Load_MisspeltNestedKey_ThrowsNamingItsPath()
     {
         var configuration = Configuration(("Gateway:Services:0:Pools:0:CapacityPerReplicas", "4"));
@@ -51,7 +68,7 @@ public sealed class GatewayConfigurationTests
         var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
 
         Assert.Equal(
-            ["Gateway:Services:0:Pools:0:CapacityPerReplicas: unknown setting (known here: Name, Priority, CapacityPerReplica, Static, Process, Load, Health)"],
+            ["Gateway:Services:0:Pools:0:CapacityPerReplicas: unknown setting (known here: Name, Priority, CapacityPerReplica, Static, Process, Load, Health, Scaling)"],
             e.Errors);
     }
 
