@@ -1,4 +1,5 @@
 using Gateway.Routing;
+using Gateway.Scaling;
 
 namespace Gateway.Backends;
 
@@ -13,8 +14,9 @@ public sealed class Pool
     private volatile Replica[] _replicas = [];
     private int _nextId;
 
-    internal Pool(string name, int priority, int capacityPerReplica, int minReplicas)
+    internal Pool(string name, int priority, int capacityPerReplica, int minReplicas, ScalingOptions? scaling = null)
     {
+        Scaling = scaling;
         Name = name;
         Priority = priority;
         CapacityPerReplica = capacityPerReplica;
@@ -30,6 +32,9 @@ public sealed class Pool
 
     /// <summary>Concurrent requests one replica serves.</summary>
     public int CapacityPerReplica { get; }
+
+    /// <summary>How the pool is scaled with demand, or null for a fixed-size pool.</summary>
+    public ScalingOptions? Scaling { get; }
 
     /// <summary>Replicas that must be ready for the gateway to report itself ready.</summary>
     public int MinReplicas { get; }

@@ -17,13 +17,15 @@ public sealed class InferenceService
         Namespace = options.Namespace;
         Models = [.. options.Models];
         Placement = placement;
+        TargetUtilization = options.TargetUtilization;
 
         // Stable by priority: pools of equal priority keep their configured order.
         var pools = new List<Pool>();
         foreach (var pool in options.Pools)
         {
-            var minReplicas = pool.Process?.Replicas ?? pool.Static.Count;
-            pools.Add(new Pool(pool.Name, pool.Priority, pool.CapacityPerReplica, minReplicas) { Service = this });
+            // An elastic pool starts at, and needs for readiness, only its scaling minimum: the controller grows it.
+            var minReplicas = pool.Scaling?.MinReplicas ?? pool.Process?.Replicas ?? pool.Static.Count;
+            pools.Add(new Pool(pool.Name, pool.Priority, pool.CapacityPerReplica, minReplicas, pool.Scaling) { Service = this });
         }
 
         Pools = [.. pools.OrderBy(p => p.Priority)];
@@ -38,6 +40,9 @@ public sealed class InferenceService
 
     /// <summary>Model names the service serves.</summary>
     public IReadOnlyList<string> Models { get; }
+
+    /// <summary>Share of the ready slots the service should use; elastic pools grow while demand would exceed it.</summary>
+    public double TargetUtilization { get; }
 
     /// <summary>Pools, highest priority (lowest number) first.</summary>
     public IReadOnlyList<Pool> Pools { get; }

@@ -1,0 +1,247 @@
+using Gateway.Backends;
+using Gateway.Routing;
+using Gateway.Telemetry;
+
+namespace Gateway.Scaling;
+
+/// <summary>
+/// Decides, tick by tick, how many replicas each elastic pool of a service should have, and which replica leaves.
+/// A pool is wanted at the fewest replicas that keep demand (requests in flight plus queued) at or under the
+/// service's target utilisation of the capacity above it (ready replicas of fixed pools, wanted replicas of elastic
+/// ones) plus its own, within its minimum and maximum. Replicas still provisioning count as the pool's own, so a
+/// burst is asked for once. The wish for more is granted, all at once, when it has held for the scale-out window;
+/// the wish for fewer only when it has held for the whole stabilisation window, then one replica at a time, newest
+/// first, each drained before it is removed and the next one chosen.
+/// </summary>
+/// <remarks>
+/// No I/O and no clock of its own: a loop calls <see cref="Tick()"/> (every 250 ms, say) from one thread and
+/// carries out the actions before the next tick — replicas it adds join the pool as provisioning, a replica it
+/// drains is marked <see cref="ReplicaState.Draining"/>, a replica it removes leaves the pool.
+/// </remarks>
+internal sealed class ScaleController
+{
+    // Demand exactly at the target is within it; the tolerance keeps a rounding error from asking for a replica.
+    private const double Tolerance = 1e-9;
+
+    private readonly TimeProvider _time;
+    private readonly GatewayMetrics? _metrics;
+    private readonly ElasticPool?[] _pools;
+
+    public ScaleController(InferenceService service, TimeProvider time, GatewayMetrics? metrics = null)
+    {
+        Service = service;
+        _time = time;
+        _metrics = metrics;
+        _pools = new ElasticPool?[service.Pools.Count];
+        for (var i = 0; i < _pools.Length; i++)
+        {
+            if (service.Pools[i].Scaling is { } scaling)
+            {
+                _pools[i] = new ElasticPool(scaling);
+            }
+        }
+    }
+
+    /// <summary>The service whose elastic pools are scaled.</summary>
+    public InferenceService Service { get; }
+
+    /// <summary>Requests in flight on the service's replicas plus requests waiting in its queue.</summary>
+    public static int Demand(InferenceService service)
+    {
+        var demand = service.Queue.Count;
+        foreach (var pool in service.Pools)
+        {
+            foreach (var replica in pool.Snapshot)
+            {
+                demand += replica.InFlight;
+            }
+        }
+
+        return demand;
+    }
+
+    /// <summary>
+    /// The fewest replicas, within <paramref name="min"/>..<paramref name="max"/>, that keep
+    /// <paramref name="demand"/> / (<paramref name="capacityAbove"/> + replicas × <paramref name="capacityPerReplica"/>)
+    /// at or under <paramref name="targetUtilization"/>.
+    /// </summary>
+    public static int DesiredReplicas(int demand, double targetUtilization, int capacityAbove, int capacityPerReplica, int min, int max)
+    {
+        var replicas = min;
+        while (replicas < max && demand - targetUtilization * (capacityAbove + (long)replicas * capacityPerReplica) > Tolerance)
+        {
+            replicas++;
+        }
+
+        return replicas;
+    }
+
+    /// <summary>The replicas the last tick found <paramref name="pool"/> should have (its wish, granted or not yet); null for a fixed pool.</summary>
+    public int? Wanted(Pool pool)
+    {
+        var index = IndexOf(pool);
+        return index < 0 ? null : _pools[index]?.Wanted;
+    }
+
+    /// <summary>Decides on the service's demand now.</summary>
+    public IReadOnlyList<ScaleAction> Tick() => Tick(Demand(Service));
+
+    /// <summary>Decides on the given demand (requests in flight plus queued); the actions to carry out now, often none.</summary>
+    public IReadOnlyList<ScaleAction> Tick(int demand)
+    {
+        var now = _time.GetUtcNow();
+        List<ScaleAction>? actions = null;
+        var capacityAbove = 0;
+        for (var i = 0; i < _pools.Length; i++)
+        {
+            var pool = Service.Pools[i];
+            if (_pools[i] is not { } elastic)
+            {
+                capacityAbove += pool.ReadyCount * pool.CapacityPerReplica;
+                continue;
+            }
+
+            var scaling = elastic.Options;
+            var current = CountStaying(pool, elastic);
+            var wanted = DesiredReplicas(demand, Service.TargetUtilization, capacityAbove, pool.CapacityPerReplica, scaling.MinReplicas, scaling.MaxReplicas);
+            elastic.Wanted = wanted;
+            capacityAbove += wanted * pool.CapacityPerReplica;
+
+            if (wanted > current)
+            {
+                elastic.FewerSince = null;
+                elastic.MoreSince ??= now;
+                if (now - elastic.MoreSince.Value >= TimeSpan.FromSeconds(scaling.ScaleOutWindowSeconds))
+                {
+                    elastic.MoreSince = null;
+                    pool.DesiredReplicas = wanted;
+                    (actions ??= []).Add(new ScaleAction.Add(pool, wanted - current));
+                    _metrics?.ScaleEvent(Service.Name, pool.Name, "out");
+                }
+            }
+            else if (wanted < current)
+            {
+                elastic.MoreSince = null;
+                elastic.FewerSince ??= now;
+
+                // The wish keeps holding while replicas leave one by one: the next is chosen once the last is gone.
+                if (elastic.Draining.Count == 0 && now - elastic.FewerSince.Value >= TimeSpan.FromSeconds(scaling.ScaleInStabilizationSeconds)
+                    && Newest(pool, elastic) is { } leaving)
+                {
+                    elastic.Draining.Add((leaving, now));
+                    pool.DesiredReplicas = current - 1;
+                    (actions ??= []).Add(new ScaleAction.Drain(leaving));
+                    _metrics?.ScaleEvent(Service.Name, pool.Name, "in");
+                }
+            }
+            else
+            {
+                elastic.MoreSince = null;
+                elastic.FewerSince = null;
+            }
+
+            // After the decision, so the next replica to leave is chosen on a later tick than the one that removed
+            // the last.
+            Removals(pool, elastic, now, ref actions);
+        }
+
+        return actions ?? (IReadOnlyList<ScaleAction>)[];
+    }
+
+    private static void Removals(Pool pool, ElasticPool elastic, DateTimeOffset now, ref List<ScaleAction>? actions)
+    {
+        var timeout = TimeSpan.FromSeconds(elastic.Options.DrainTimeoutSeconds);
+        for (var d = elastic.Draining.Count - 1; d >= 0; d--)
+        {
+            var (replica, since) = elastic.Draining[d];
+            if (replica.State == ReplicaState.Stopped || !Contains(pool, replica))
+            {
+                // Gone some other way (crashed, stopped by its source): nothing left to remove.
+                elastic.Draining.RemoveAt(d);
+            }
+            else if (replica.State == ReplicaState.Draining && replica.InFlight == 0 || now - since >= timeout)
+            {
+                // In flight counts as final only once the caller has marked the replica draining: before that a
+                // request could still take a slot on it.
+                elastic.Draining.RemoveAt(d);
+                (actions ??= []).Add(new ScaleAction.Remove(replica));
+            }
+        }
+    }
+
+    /// <summary>Replicas ready or provisioning that are not on their way out.</summary>
+    private static int CountStaying(Pool pool, ElasticPool elastic)
+    {
+        var count = 0;
+        foreach (var replica in pool.Snapshot)
+        {
+            if (replica.State is ReplicaState.Ready or ReplicaState.Provisioning && !elastic.IsDraining(replica))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>The last added replica that is staying: the pool's replicas are in the order they were added.</summary>
+    private static Replica? Newest(Pool pool, ElasticPool elastic)
+    {
+        var replicas = pool.Snapshot;
+        for (var r = replicas.Length - 1; r >= 0; r--)
+        {
+            var replica = replicas[r];
+            if (replica.State is ReplicaState.Ready or ReplicaState.Provisioning && !elastic.IsDraining(replica))
+            {
+                return replica;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool Contains(Pool pool, Replica replica) => Array.IndexOf(pool.Snapshot, replica) >= 0;
+
+    private int IndexOf(Pool pool)
+    {
+        for (var i = 0; i < _pools.Length; i++)
+        {
+            if (ReferenceEquals(Service.Pools[i], pool))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>What the controller remembers of one elastic pool between ticks.</summary>
+    private sealed class ElasticPool(ScalingOptions options)
+    {
+        public ScalingOptions Options { get; } = options;
+
+        public int Wanted { get; set; }
+
+        /// <summary>Since when the pool has been wanted larger than it is, or null.</summary>
+        public DateTimeOffset? MoreSince { get; set; }
+
+        /// <summary>Since when the pool has been wanted smaller than it is, or null.</summary>
+        public DateTimeOffset? FewerSince { get; set; }
+
+        /// <summary>Replicas chosen to leave and when their drain began.</summary>
+        public List<(Replica Replica, DateTimeOffset Since)> Draining { get; } = [];
+
+        public bool IsDraining(Replica replica)
+        {
+            foreach (var (draining, _) in Draining)
+            {
+                if (ReferenceEquals(draining, replica))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+}

@@ -1,0 +1,372 @@
+using Gateway.Backends;
+using Gateway.Routing;
+using Gateway.Scaling;
+using Gateway.Telemetry;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Scaling;
+
+/// <summary>
+/// The controller's decisions over time, on a fake clock ticking every 250 ms as the hosted loop will. The service
+/// has one on-prem replica of capacity 2 (fixed) and an elastic cloud pool of capacity 2 per replica; the target
+/// utilisation is 0.8, so demand 6 wants 3 cloud replicas (6 / (2 + 3 × 2) = 0.75) and demand 2 wants 1.
+/// </summary>
+public sealed class ScaleControllerTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 26, 5, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(250);
+
+    private readonly FakeTimeProvider _time = new(Start);
+    private InferenceService _service = null!;
+    private GatewayMetrics _metrics = null!;
+    private ScaleController _controller = null!;
+    private int _addresses;
+
+    private Pool Cloud => _service.Cloud();
+
+    [Fact]
+    public void Tick_Burst_ScalesOutOnceTheWindowHasPassed_ToTheWholeCount()
+    {
+        Build(min: 0, max: 4);
+
+        var log = Run(TimeSpan.FromSeconds(20), t => t < S(5) ? 0 : 6);
+
+        Assert.Equal([(S(7), new ScaleAction.Add(Cloud, 3))], log);
+        Assert.Equal(3, Cloud.DesiredReplicas);
+        Assert.Equal([new ScaleEvent(Start + S(7), TestTopology.ServiceName, "cloud", "out")], _metrics.RecentScaleEvents());
+    }
+
+    [Fact]
+    public void Tick_SpikeShorterThanTheWindow_AsksForNothing()
+    {
+        Build(min: 0, max: 4);
+
+        var log = Run(TimeSpan.FromSeconds(20), t => t >= S(5) && t < S(6.75) ? 6 : 0);
+
+        Assert.Empty(log);
+        Assert.Equal(0, Cloud.DesiredReplicas);
+    }
+
+    [Fact]
+    public void Tick_SustainedPeak_AsksOnceWhileReplicasProvisionAndAfterTheyAreReady()
+    {
+        Build(min: 0, max: 4);
+
+        var log = Run(TimeSpan.FromSeconds(60), _ => 6, at: t =>
+        {
+            if (t == S(12))
+            {
+                MakeReady(Cloud.Replicas);
+            }
+        });
+
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 3))], log);
+        Assert.Equal(3, Cloud.ReadyCount);
+        Assert.Single(_metrics.RecentScaleEvents());
+    }
+
+    [Fact]
+    public void Tick_ReplicasProvisioning_CountTowardTheTarget()
+    {
+        Build(min: 0, max: 4);
+        TestTopology.Add(Cloud, NextAddress(), ReplicaState.Provisioning);
+
+        // Demand 3 wants one cloud replica: the provisioning one is it. Demand 6 wants three: two more.
+        var log = Run(TimeSpan.FromSeconds(20), t => t < S(10) ? 3 : 6);
+
+        Assert.Equal([(S(12), new ScaleAction.Add(Cloud, 2))], log);
+        Assert.Equal(3, Cloud.DesiredReplicas);
+    }
+
+    [Fact]
+    public void Tick_DemandBeyondMax_IsCappedAtMax()
+    {
+        Build(min: 0, max: 2);
+
+        var log = Run(TimeSpan.FromSeconds(60), _ => 100);
+
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 2))], log);
+        Assert.Equal(2, Cloud.DesiredReplicas);
+        Assert.Equal(2, _controller.Wanted(Cloud));
+        Assert.Equal(2, Cloud.Replicas.Count);
+    }
+
+    [Fact]
+    public void Tick_FlappingFasterThanStabilisation_NeitherScalesInNorAsksAgain()
+    {
+        Build(min: 0, max: 4);
+
+        // A burst, then ten minutes of demand swinging every 20 s between wanting 1 and 3 replicas, then steady at 1.
+        var log = Run(TimeSpan.FromSeconds(731), t =>
+        {
+            if (t < S(10))
+            {
+                return 6;
+            }
+
+            if (t >= S(610))
+            {
+                return 2;
+            }
+
+            return (int)((t - S(10)).TotalSeconds / 20) % 2 == 0 ? 2 : 6;
+        }, at: t =>
+        {
+            if (t == S(10))
+            {
+                MakeReady(Cloud.Replicas);
+            }
+        });
+
+        var replicas = Replicas(3);
+        Assert.Equal(
+            [
+                (S(2), new ScaleAction.Add(Cloud, 3)),
+                (S(730), new ScaleAction.Drain(replicas[2])),
+                (S(730.25), new ScaleAction.Remove(replicas[2])),
+                (S(730.5), new ScaleAction.Drain(replicas[1])),
+                (S(730.75), new ScaleAction.Remove(replicas[1])),
+            ],
+            log);
+        Assert.Equal([replicas[0]], Cloud.Replicas);
+    }
+
+    [Fact]
+    public void Tick_DropToZero_AfterStabilisationRemovesNewestFirstOneAtATimeDownToMin()
+    {
+        Build(min: 1, max: 3);
+        Replica? busy = null;
+
+        var log = Run(TimeSpan.FromSeconds(200), t => t < S(10) ? 6 : 0, at: t =>
+        {
+            if (t == S(5))
+            {
+                MakeReady(Cloud.Replicas);
+                busy = Cloud.Replicas[2];
+                Assert.True(busy.TryReserve());
+            }
+            else if (t == S(135))
+            {
+                busy!.Release();
+            }
+        });
+
+        var replicas = Replicas(3);
+        Assert.Equal(
+            [
+                (S(2), new ScaleAction.Add(Cloud, 3)),
+                (S(130), new ScaleAction.Drain(replicas[2])),
+                (S(135), new ScaleAction.Remove(replicas[2])),
+                (S(135.25), new ScaleAction.Drain(replicas[1])),
+                (S(135.5), new ScaleAction.Remove(replicas[1])),
+            ],
+            log);
+        Assert.Equal([replicas[0]], Cloud.Replicas);
+        Assert.Equal(1, Cloud.DesiredReplicas);
+        Assert.Equal(
+            ["out", "in", "in"],
+            [.. _metrics.RecentScaleEvents().Select(e => e.Direction)]);
+        Assert.Equal([Start + S(2), Start + S(130), Start + S(135.25)], [.. _metrics.RecentScaleEvents().Select(e => e.At)]);
+    }
+
+    [Fact]
+    public void Tick_DrainingReplicaWithRequestsInFlight_IsRemovedWhenTheLastOneEnds()
+    {
+        Build(min: 0, max: 2);
+
+        var log = Run(TimeSpan.FromSeconds(155), t => t < S(10) ? 6 : 0, at: t =>
+        {
+            if (t == S(5))
+            {
+                MakeReady(Cloud.Replicas);
+                Assert.True(Cloud.Replicas[1].TryReserve());
+                Assert.True(Cloud.Replicas[1].TryReserve());
+            }
+            else if (t == S(140) || t == S(150))
+            {
+                Cloud.Replicas[1].Release();
+            }
+        });
+
+        var replicas = Replicas(2);
+        Assert.Equal(
+            [
+                (S(2), new ScaleAction.Add(Cloud, 2)),
+                (S(130), new ScaleAction.Drain(replicas[1])),
+                (S(150), new ScaleAction.Remove(replicas[1])),
+                (S(150.25), new ScaleAction.Drain(replicas[0])),
+                (S(150.5), new ScaleAction.Remove(replicas[0])),
+            ],
+            log);
+        Assert.Empty(Cloud.Replicas);
+    }
+
+    [Fact]
+    public void Tick_DrainingReplicaThatNeverFinishes_IsRemovedAtTheDrainTimeout()
+    {
+        Build(min: 0, max: 2);
+
+        var log = Run(TimeSpan.FromSeconds(160), t => t < S(10) ? 6 : 0, at: t =>
+        {
+            if (t == S(5))
+            {
+                MakeReady(Cloud.Replicas);
+                Assert.True(Cloud.Replicas[1].TryReserve());
+            }
+        });
+
+        var replicas = Replicas(2);
+        Assert.Equal(
+            [
+                (S(2), new ScaleAction.Add(Cloud, 2)),
+                (S(130), new ScaleAction.Drain(replicas[1])),
+                (S(160), new ScaleAction.Remove(replicas[1])),
+            ],
+            log);
+        Assert.Equal(1, replicas[1].InFlight);
+    }
+
+    [Fact]
+    public void Tick_DemandReturnsWhileOneDrains_AddsInsteadOfDrainingMore()
+    {
+        Build(min: 0, max: 3);
+
+        var log = Run(TimeSpan.FromSeconds(140), t => t < S(10) ? 6 : t < S(130.5) ? 0 : 6, at: t =>
+        {
+            if (t == S(5))
+            {
+                MakeReady(Cloud.Replicas);
+                Assert.True(Cloud.Replicas[2].TryReserve());
+            }
+        });
+
+        var replicas = Replicas(4);
+        Assert.Equal(
+            [
+                (S(2), new ScaleAction.Add(Cloud, 3)),
+                (S(130), new ScaleAction.Drain(replicas[2])),
+                (S(132.5), new ScaleAction.Add(Cloud, 1)),
+            ],
+            log);
+        Assert.Equal(ReplicaState.Provisioning, replicas[3].State);
+    }
+
+    [Theory]
+    [InlineData(0, 0, 0)]
+    [InlineData(1, 0, 0)] // 1 / 2 = 0.5: on-prem carries it
+    [InlineData(2, 0, 1)] // 2 / 2 = 1.0 > 0.8
+    [InlineData(1, 1, 1)] // on-prem carries it, but the pool keeps its minimum
+    [InlineData(4, 0, 2)]
+    [InlineData(6, 0, 3)] // 6 / 8 = 0.75
+    [InlineData(7, 0, 4)] // 7 / 8 = 0.875, 7 / 10 = 0.7
+    [InlineData(100, 0, 5)]
+    public void DesiredReplicas_CountsCapacityAboveFirst_WithinMinAndMax(int demand, int min, int expected)
+    {
+        Assert.Equal(expected, ScaleController.DesiredReplicas(demand, 0.8, capacityAbove: 2, capacityPerReplica: 2, min, max: 5));
+    }
+
+    [Fact]
+    public void DesiredReplicas_DemandExactlyAtTheTarget_WantsNoMore()
+    {
+        // 4 / (0 + 5 × 1) = 0.8: at the target is within it.
+        Assert.Equal(5, ScaleController.DesiredReplicas(4, 0.8, capacityAbove: 0, capacityPerReplica: 1, min: 0, max: 10));
+    }
+
+    [Fact]
+    public void Wanted_FixedPool_IsNull()
+    {
+        Build(min: 0, max: 2);
+
+        Assert.Null(_controller.Wanted(_service.OnPrem()));
+    }
+
+    private static TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
+
+    private static void MakeReady(IEnumerable<Replica> replicas)
+    {
+        foreach (var replica in replicas)
+        {
+            replica.SetState(ReplicaState.Ready);
+        }
+    }
+
+    private void Build(int min, int max)
+    {
+        var cloud = TestTopology.Pool("cloud", 1, 2, "http://10.0.1.1:8000");
+        cloud.Scaling = new ScalingOptions { MinReplicas = min, MaxReplicas = max };
+        var options = TestTopology.Options(TestTopology.Service(TestTopology.Pool("on-prem", 0, 2, "http://10.0.0.1:8000"), cloud));
+        var topology = TestTopology.Build(options, _time);
+        _service = topology.Services[0];
+        TestTopology.Add(_service.OnPrem(), "http://10.0.0.1:8000");
+        _metrics = new GatewayMetrics(topology, _time);
+        _controller = new ScaleController(_service, _time, _metrics);
+    }
+
+    /// <summary>Every cloud replica ever added, in order, by the names the pool gave them.</summary>
+    private Replica[] Replicas(int count)
+    {
+        var replicas = new Replica[count];
+        foreach (var (_, action) in _log)
+        {
+            var replica = action switch
+            {
+                ScaleAction.Drain drain => drain.Replica,
+                ScaleAction.Remove remove => remove.Replica,
+                _ => null,
+            };
+            if (replica is not null)
+            {
+                replicas[int.Parse(replica.Id["cloud-".Length..], System.Globalization.CultureInfo.InvariantCulture) - 1] = replica;
+            }
+        }
+
+        foreach (var replica in Cloud.Replicas)
+        {
+            replicas[int.Parse(replica.Id["cloud-".Length..], System.Globalization.CultureInfo.InvariantCulture) - 1] = replica;
+        }
+
+        return replicas;
+    }
+
+    private readonly List<(TimeSpan At, ScaleAction Action)> _log = [];
+
+    /// <summary>
+    /// Ticks every 250 ms from the start for <paramref name="duration"/> with the demand the function gives, carrying
+    /// out each action as the replica source will: added replicas join as provisioning, drained ones are marked
+    /// draining, removed ones leave. <paramref name="at"/> runs before each tick.
+    /// </summary>
+    private List<(TimeSpan At, ScaleAction Action)> Run(TimeSpan duration, Func<TimeSpan, int> demand, Action<TimeSpan>? at = null)
+    {
+        for (var t = TimeSpan.Zero; t <= duration; t += Period)
+        {
+            Assert.Equal(Start + t, _time.GetUtcNow());
+            at?.Invoke(t);
+            foreach (var action in _controller.Tick(demand(t)))
+            {
+                _log.Add((t, action));
+                switch (action)
+                {
+                    case ScaleAction.Add add:
+                        for (var i = 0; i < add.Count; i++)
+                        {
+                            TestTopology.Add(add.Pool, NextAddress(), ReplicaState.Provisioning);
+                        }
+
+                        break;
+                    case ScaleAction.Drain drain:
+                        drain.Replica.SetState(ReplicaState.Draining);
+                        break;
+                    case ScaleAction.Remove remove:
+                        remove.Replica.Pool.RemoveReplica(remove.Replica);
+                        break;
+                }
+            }
+
+            _time.Advance(Period);
+        }
+
+        return _log;
+    }
+
+    private string NextAddress() => $"http://10.0.1.{++_addresses}:8000";
+}
