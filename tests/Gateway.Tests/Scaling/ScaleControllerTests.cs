@@ -20,6 +20,7 @@ public sealed class ScaleControllerTests
     private InferenceService _service = null!;
     private GatewayMetrics _metrics = null!;
     private ScaleController _controller = null!;
+    private readonly List<(TimeSpan At, ScaleAction Action)> _log = [];
     private int _addresses;
 
     private Pool Cloud => _service.Cloud();
@@ -251,6 +252,56 @@ public sealed class ScaleControllerTests
         Assert.Equal(ReplicaState.Provisioning, replicas[3].State);
     }
 
+    [Fact]
+    public async Task Tick_WithoutDemandGiven_CountsRequestsInFlightAndQueued()
+    {
+        Build(min: 0, max: 4);
+        using var clients = new CancellationTokenSource();
+
+        // Two requests fill the on-prem replica, four wait in the queue: demand 6 wants three cloud replicas.
+        var requests = new List<Task<Gateway.Admission.AdmissionOutcome>>();
+        for (var i = 0; i < 6; i++)
+        {
+            requests.Add(_service.Queue.AcquireAsync(clients.Token).AsTask());
+        }
+
+        Assert.Equal(6, ScaleController.Demand(_service));
+        var log = Run(TimeSpan.FromSeconds(5), demand: null);
+
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 3))], log);
+        await clients.CancelAsync();
+        foreach (var request in requests)
+        {
+            try
+            {
+                await request;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public void Tick_TwoElasticPools_TheLowerOneCarriesOnlyWhatTheHigherCannotAtItsMax()
+    {
+        var cloud = TestTopology.Pool("cloud", 1, 2, "http://10.0.1.1:8000");
+        cloud.Scaling = new ScalingOptions { MaxReplicas = 1 };
+        var spot = TestTopology.Pool("spot", 2, 2, "http://10.0.2.1:8000");
+        spot.Scaling = new ScalingOptions { MaxReplicas = 4 };
+        var topology = TestTopology.Build(TestTopology.Options(TestTopology.Service(TestTopology.Pool("on-prem", 0, 2, "http://10.0.0.1:8000"), cloud, spot)), _time);
+        _service = topology.Services[0];
+        TestTopology.Add(_service.OnPrem(), "http://10.0.0.1:8000");
+        _controller = new ScaleController(_service, _time);
+
+        // 6 over on-prem 2 + cloud 1 × 2 + spot 2 × 2 = 0.75: spot needs two, not the three it would alone behind on-prem.
+        var log = Run(TimeSpan.FromSeconds(5), _ => 6);
+
+        var spotPool = _service.FindPool("spot")!;
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 1)), (S(2), new ScaleAction.Add(spotPool, 2))], log);
+        Assert.Equal((1, 2), (_controller.Wanted(Cloud), _controller.Wanted(spotPool)));
+    }
+
     [Theory]
     [InlineData(0, 0, 0)]
     [InlineData(1, 0, 0)] // 1 / 2 = 0.5: on-prem carries it
@@ -328,20 +379,19 @@ public sealed class ScaleControllerTests
         return replicas;
     }
 
-    private readonly List<(TimeSpan At, ScaleAction Action)> _log = [];
-
     /// <summary>
-    /// Ticks every 250 ms from the start for <paramref name="duration"/> with the demand the function gives, carrying
+    /// Ticks every 250 ms from the start for <paramref name="duration"/> with the demand the function gives (null: the
+    /// service's own), carrying
     /// out each action as the replica source will: added replicas join as provisioning, drained ones are marked
     /// draining, removed ones leave. <paramref name="at"/> runs before each tick.
     /// </summary>
-    private List<(TimeSpan At, ScaleAction Action)> Run(TimeSpan duration, Func<TimeSpan, int> demand, Action<TimeSpan>? at = null)
+    private List<(TimeSpan At, ScaleAction Action)> Run(TimeSpan duration, Func<TimeSpan, int>? demand, Action<TimeSpan>? at = null)
     {
         for (var t = TimeSpan.Zero; t <= duration; t += Period)
         {
             Assert.Equal(Start + t, _time.GetUtcNow());
             at?.Invoke(t);
-            foreach (var action in _controller.Tick(demand(t)))
+            foreach (var action in demand is null ? _controller.Tick() : _controller.Tick(demand(t)))
             {
                 _log.Add((t, action));
                 switch (action)
