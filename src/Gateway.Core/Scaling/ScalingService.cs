@@ -31,8 +31,14 @@ internal sealed partial class ScalingService(
             {
                 if (pool.Scaling is not null)
                 {
-                    controllers.Add(new ScaleController(service, time, metrics));
-                    break;
+                    if (sources.Find(pool) is IScalableReplicaSource)
+                    {
+                        controllers.Add(new ScaleController(service, time, metrics));
+                        break;
+                    }
+
+                    // Fixed addresses cannot grow: said once here rather than as a failed action every tick.
+                    LogNotScalable(logger, service.Name, pool.Name);
                 }
             }
         }
@@ -115,6 +121,10 @@ internal sealed partial class ScalingService(
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information,
         Message = "Removing replica {ReplicaId} of pool {Pool} of service {Service} ({InFlight} requests still in flight)")]
     private static partial void LogRemoving(ILogger logger, string service, string pool, string replicaId, int inFlight);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning,
+        Message = "Pool {Pool} of service {Service} has Scaling but its replicas are fixed addresses; give it a Process source to make it elastic")]
+    private static partial void LogNotScalable(ILogger logger, string service, string pool);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Scaling service {Service} failed to carry out {Action}")]
     private static partial void LogActionFailed(ILogger logger, Exception exception, string service, string action);
