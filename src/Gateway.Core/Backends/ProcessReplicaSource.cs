@@ -9,14 +9,15 @@ namespace Gateway.Backends;
 /// <summary>
 /// Replicas the gateway runs itself, one local process per replica on a free loopback port (a vLLM server on a
 /// GPU host, or the simulator in the demo). A replica is provisioning until its <c>/health</c> answers 200; one
-/// that does not get there in time, or whose process exits, is removed and replaced after a back-off.
+/// that does not get there in time, or whose process exits, is removed and replaced after a back-off. A scale
+/// controller may add replicas and remove one explicitly; a replica removed that way is not replaced.
 /// </summary>
 /// <remarks>
 /// Each replica slot is one loop that owns its current process from launch to exit, so a process can never
 /// be forgotten between a crash, a restart and a stop: whatever way the loop leaves, it stops its process and
-/// takes the replica out of the pool.
+/// takes the replica out of the pool. Removing a replica ends its slot's loop, so the same path stops it.
 /// </remarks>
-internal sealed partial class ProcessReplicaSource : IReplicaSource, IAsyncDisposable
+internal sealed partial class ProcessReplicaSource : IScalableReplicaSource, IAsyncDisposable
 {
     /// <summary>Between two <c>/health</c> probes of a provisioning replica.</summary>
     internal static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(200);
@@ -40,8 +41,9 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IAsyncDispo
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _killing = new();
     private readonly Lock _lock = new();
-    private Task[] _slots = [];
+    private readonly List<Slot> _slots = [];
     private bool _started;
+    private bool _stopped;
     private int _disposed;
 
     public ProcessReplicaSource(
@@ -73,7 +75,6 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IAsyncDispo
     /// </remarks>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var launched = new Task[_options.Replicas];
         lock (_lock)
         {
             if (_started)
@@ -82,20 +83,75 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IAsyncDispo
             }
 
             _started = true;
-            var slots = new Task[_options.Replicas];
-            for (var i = 0; i < slots.Length; i++)
+        }
+
+        await AddReplicasAsync(_options.Replicas, cancellationToken);
+    }
+
+    /// <summary>
+    /// Launches <paramref name="count"/> more processes, each in a slot of its own that replaces it if it crashes;
+    /// returns once each is in the pool as provisioning (or its launch failed and a retry is scheduled). Nothing is
+    /// launched once the source is stopping.
+    /// </summary>
+    public async Task AddReplicasAsync(int count, CancellationToken cancellationToken)
+    {
+        var launched = new Task[Math.Max(count, 0)];
+        lock (_lock)
+        {
+            for (var i = 0; i < launched.Length; i++)
             {
-                var firstLaunch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                launched[i] = firstLaunch.Task;
+                if (_stopped)
+                {
+                    launched[i] = Task.CompletedTask;
+                    continue;
+                }
+
+                var slot = new Slot(CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+                launched[i] = slot.FirstLaunch.Task;
 
                 // Task.Run: the loop's synchronous start (port, launch request) must not run under the lock.
-                slots[i] = Task.Run(() => RunSlotAsync(firstLaunch), CancellationToken.None);
+                slot.Loop = Task.Run(() => RunSlotAsync(slot), CancellationToken.None);
+                _slots.Add(slot);
             }
-
-            _slots = slots;
         }
 
         await Task.WhenAll(launched).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends the slot that runs <paramref name="replica"/>: its process gets SIGTERM, then a kill after
+    /// <see cref="ProcessSourceOptions.StopTimeoutSeconds"/>, it leaves the pool first, and no replacement is
+    /// started. Cancelling stops the wait, not the removal.
+    /// </summary>
+    public async Task RemoveReplicaAsync(Replica replica, CancellationToken cancellationToken)
+    {
+        Slot? slot = null;
+        lock (_lock)
+        {
+            foreach (var candidate in _slots)
+            {
+                if (ReferenceEquals(candidate.Replica, replica))
+                {
+                    slot = candidate;
+                    break;
+                }
+            }
+        }
+
+        if (slot is null)
+        {
+            // Crashed and already retired (its slot runs a replacement under another name), or never ours.
+            return;
+        }
+
+        await slot.Ending.CancelAsync();
+        await slot.Loop.WaitAsync(cancellationToken);
+        lock (_lock)
+        {
+            _slots.Remove(slot);
+        }
+
+        slot.Ending.Dispose();
     }
 
     /// <summary>
@@ -109,9 +165,15 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IAsyncDispo
         Task[] slots;
         lock (_lock)
         {
-            // Under the lock so that a StartAsync racing with this either sees stopping or publishes its slots first.
+            // Under the lock so that a StartAsync or AddReplicasAsync racing with this either sees stopping or
+            // publishes its slots first.
             _started = true;
-            slots = _slots;
+            _stopped = true;
+            slots = new Task[_slots.Count];
+            for (var i = 0; i < slots.Length; i++)
+            {
+                slots[i] = _slots[i].Loop;
+            }
         }
 
         await _stopping.CancelAsync();
@@ -142,15 +204,19 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IAsyncDispo
     }
 
     /// <summary>One replica slot: launch, wait for ready, watch, and on failure start over after a back-off.</summary>
-    private async Task RunSlotAsync(TaskCompletionSource firstLaunch)
+    private async Task RunSlotAsync(Slot slot)
     {
-        var stopping = _stopping.Token;
+        var firstLaunch = slot.FirstLaunch;
+
+        // Ends when the whole source stops or when this one replica is removed: either way it is not replaced.
+        var stopping = slot.Ending.Token;
         var failures = 0;
         try
         {
             while (!stopping.IsCancellationRequested)
             {
                 var child = await LaunchAsync(stopping);
+                slot.Replica = child?.Replica;
                 firstLaunch.TrySetResult();
                 if (child is not null)
                 {
@@ -170,6 +236,7 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IAsyncDispo
                     finally
                     {
                         await RetireAsync(child);
+                        slot.Replica = null;
                     }
                 }
 
@@ -290,6 +357,22 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IAsyncDispo
         await child.StopAsync(_stopTimeout, _time, _killing.Token);
         LogRetired(_logger, child.Replica.Id, child.ProcessId);
         child.Dispose();
+    }
+
+    /// <summary>One replica slot: its loop, what ends it, and the replica it runs now (null between two launches).</summary>
+    private sealed class Slot(CancellationTokenSource ending)
+    {
+        public CancellationTokenSource Ending { get; } = ending;
+
+        public TaskCompletionSource FirstLaunch { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Loop { get; set; } = Task.CompletedTask;
+
+        public Replica? Replica
+        {
+            get => Volatile.Read(ref field);
+            set => Volatile.Write(ref field, value);
+        }
     }
 
     private static string Expand(string template, string port) =>

@@ -53,11 +53,14 @@ internal sealed partial class ReplicaProcess : IDisposable
     /// <summary>The exit code, once <see cref="Exited"/> has completed (128 + signal number when a signal ended it).</summary>
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Puts the replica in service.</summary>
+    /// <summary>Puts the replica in service, unless a scale controller began draining it while it was provisioning.</summary>
     public void MarkReady()
     {
         _quiet = true;
-        Replica.SetState(ReplicaState.Ready);
+        if (Replica.State == ReplicaState.Provisioning)
+        {
+            Replica.SetState(ReplicaState.Ready);
+        }
     }
 
     /// <summary>

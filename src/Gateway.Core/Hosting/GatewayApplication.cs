@@ -2,6 +2,7 @@ using Gateway.Backends;
 using Gateway.Configuration;
 using Gateway.Requests;
 using Gateway.Routing;
+using Gateway.Scaling;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -62,7 +63,7 @@ public static class GatewayApplication
         return app;
     }
 
-    /// <summary>Registers the gateway's services: topology, placement, queue, forwarding, replica sources and health checks.</summary>
+    /// <summary>Registers the gateway's services: topology, placement, queue, forwarding, replica sources, health checks and scaling.</summary>
     public static IServiceCollection AddInferenceGateway(this IServiceCollection services, GatewayOptions options)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -77,11 +78,16 @@ public static class GatewayApplication
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<ChildProcessLauncher>();
         services.AddHttpClient(ReplicaSources.ProbeClientName);
-        services.AddHostedService<ReplicaSourcesService>();
+        services.AddSingleton<ReplicaSourcesService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReplicaSourcesService>());
         services.AddSingleton<GatewayDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
         services.AddLoadScraping();
         services.AddReplicaHealth(options);
+
+        // After the replica sources: hosted services start in order and stop in reverse, so scaling begins once
+        // every source is up and ends before they stop.
+        services.AddScaling();
 
         // In-flight answers get the drain timeout, then child replicas their SIGTERM grace period, before the
         // host gives up on stopping.

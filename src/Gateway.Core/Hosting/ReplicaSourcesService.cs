@@ -10,6 +10,23 @@ internal sealed class ReplicaSourcesService(GatewayTopology topology, GatewayOpt
 {
     private readonly List<IReplicaSource> _sources = [];
 
+    /// <summary>
+    /// The source that fills <paramref name="pool"/>, once this service has started; the scaling loop starts after
+    /// it (hosted services start in order) and so sees every source.
+    /// </summary>
+    public IReplicaSource? Find(Pool pool)
+    {
+        foreach (var source in _sources)
+        {
+            if (ReferenceEquals(source.Pool, pool))
+            {
+                return source;
+            }
+        }
+
+        return null;
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         for (var s = 0; s < options.Services.Count; s++)

@@ -121,6 +121,43 @@ public sealed class ProcessReplicaSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AddReplicasAsync_FromZero_AddsThatManyProvisioningReplicasThatBecomeReady()
+    {
+        await using var harness = new Harness(output, Simulator(replicas: 0));
+        await harness.Source.StartAsync(CancellationToken.None);
+        Assert.Empty(harness.Pool.Replicas);
+
+        await harness.Source.AddReplicasAsync(2, CancellationToken.None);
+
+        Assert.Equal(["cloud-1", "cloud-2"], harness.Pool.Replicas.Select(r => r.Id));
+        await harness.WaitUntilReadyAsync(2);
+        Assert.NotEqual(harness.Pool.Replicas[0].ProcessId, harness.Pool.Replicas[1].ProcessId);
+    }
+
+    [Fact]
+    public async Task RemoveReplicaAsync_ReadyReplica_StopsItsProcessWithSigtermAndDoesNotReplaceIt()
+    {
+        await using var harness = new Harness(output, Simulator(replicas: 2));
+        await harness.Source.StartAsync(CancellationToken.None);
+        await harness.WaitUntilReadyAsync(2);
+        var (kept, removed) = (harness.Pool.Replicas[0], harness.Pool.Replicas[1]);
+        var launches = harness.Logger.Entries.Count(e => e.EventId == 3100);
+
+        await harness.Source.RemoveReplicaAsync(removed, CancellationToken.None);
+
+        Assert.Equal(ReplicaState.Stopped, removed.State);
+        Assert.False(LinuxProcess.IsRunning(removed.ProcessId!.Value));
+        Assert.Same(kept, Assert.Single(harness.Pool.Replicas));
+        Assert.DoesNotContain(harness.Logger.Entries, e => e.EventId == 3111);
+
+        // Longer than the first restart back-off (1 s): a replacement would have been launched by now.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(launches, harness.Logger.Entries.Count(e => e.EventId == 3100));
+        Assert.Same(kept, Assert.Single(harness.Pool.Replicas));
+        Assert.Equal(ReplicaState.Ready, kept.State);
+    }
+
+    [Fact]
     public async Task StopAsync_ReadyReplicas_TerminatesEveryProcessWithSigtermAndEmptiesThePool()
     {
         var options = Simulator(replicas: 2);
