@@ -201,27 +201,9 @@ internal sealed class AnswerObserver : Stream
                     continue;
                 }
 
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var prompt = reader.ValueTextEquals("prompt_tokens"u8);
-                    var completion = reader.ValueTextEquals("completion_tokens"u8);
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value))
-                    {
-                        if (prompt)
-                        {
-                            PromptTokens = value;
-                        }
-                        else if (completion)
-                        {
-                            CompletionTokens = value;
-                        }
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
-                }
+                var (prompt, completion) = (PromptTokens, CompletionTokens);
+                TokenUsage.Read(ref reader, ref prompt, ref completion);
+                (PromptTokens, CompletionTokens) = (prompt, completion);
             }
         }
         catch (JsonException)
