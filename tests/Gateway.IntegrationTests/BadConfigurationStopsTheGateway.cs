@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Gateway.Testing;
 
 namespace Gateway.IntegrationTests;
 
@@ -76,20 +76,7 @@ public sealed class BadConfigurationStopsTheGateway : IDisposable
     /// <summary>Runs the gateway host, built beside the tests, and returns its exit code and standard error.</summary>
     private static async Task<(int ExitCode, string Error)> RunGatewayAsync(params string[] args)
     {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var info = new ProcessStartInfo(dotnet)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Gateway.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the gateway");
+        using var process = DotnetProcess.Start("Gateway.dll", args);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         try

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Gateway.Testing;
@@ -13,12 +12,13 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly OutputLog _output;
     private int _disposed;
 
-    private SimulatorProcess(Process process, Uri baseAddress)
+    private SimulatorProcess(Process process, OutputLog output, Uri baseAddress)
     {
         _process = process;
+        _output = output;
         BaseAddress = baseAddress;
     }
 
@@ -26,38 +26,13 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
     public Uri BaseAddress { get; private set; }
 
     /// <summary>Everything the process wrote so far, for failure messages.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.ToString();
 
     /// <summary>Path of the simulator's dll, built beside the tests through the project reference.</summary>
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "Gateway.Simulator.dll");
 
     /// <summary>Starts a process that runs the simulator with <paramref name="args"/> and no waiting for a port.</summary>
-    public static Process StartRaw(params string[] args)
-    {
-        var info = new ProcessStartInfo(DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(DllPath);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(info) ?? throw new InvalidOperationException("could not start the simulator");
-    }
+    public static Process StartRaw(params string[] args) => DotnetProcess.Start("Gateway.Simulator.dll", args);
 
     /// <summary>Starts the simulator on a free port and waits until it listens.</summary>
     public static Task<SimulatorProcess> StartAsync(params string[] args) => StartOnPortAsync(0, args);
@@ -65,47 +40,10 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
     /// <summary>Starts the simulator on <paramref name="port"/> (0: a free one) and waits until it listens, e.g. to bring a killed replica back at its address.</summary>
     public static async Task<SimulatorProcess> StartOnPortAsync(int port, params string[] args)
     {
-        var process = StartRaw(["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args]);
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                listening.TrySetException(new InvalidOperationException("the simulator exited before listening:\n" + Snapshot(output)));
-                return;
-            }
-
-            Append(output, e.Data);
-            var match = ListeningLine().Match(e.Data);
-            if (match.Success)
-            {
-                listening.TrySetResult(new Uri(match.Groups[1].Value + "/"));
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                Append(output, e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        try
-        {
-            var address = await listening.Task.WaitAsync(StartTimeout);
-            var simulator = new SimulatorProcess(process, address);
-            simulator._output.Append(Snapshot(output));
-            return simulator;
-        }
-        catch
-        {
-            process.Kill(entireProcessTree: true);
-            process.Dispose();
-            throw;
-        }
+        var output = new OutputLog();
+        var (process, listening) = await DotnetProcess.StartListeningAsync(
+            "Gateway.Simulator.dll", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], ListeningLine(), output, StartTimeout);
+        return new SimulatorProcess(process, output, new Uri(listening.Groups[1].Value + "/"));
     }
 
     /// <summary>An HTTP client aimed at the simulator.</summary>
@@ -133,24 +71,6 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
 
         await KillAsync();
         _process.Dispose();
-    }
-
-    private static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-
-    private static void Append(StringBuilder output, string line)
-    {
-        lock (output)
-        {
-            output.AppendLine(line);
-        }
-    }
-
-    private static string Snapshot(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
     }
 
     [GeneratedRegex(@"listening on (http://\S+)")]

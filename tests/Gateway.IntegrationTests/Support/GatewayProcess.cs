@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
+using Gateway.Testing;
 
 namespace Gateway.IntegrationTests.Support;
 
@@ -13,9 +13,9 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private readonly Process _process;
-    private readonly StringBuilder _output;
+    private readonly OutputLog _output;
 
-    private GatewayProcess(Process process, StringBuilder output, Uri publicAddress, Uri adminAddress)
+    private GatewayProcess(Process process, OutputLog output, Uri publicAddress, Uri adminAddress)
     {
         _process = process;
         _output = output;
@@ -29,16 +29,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.ToString();
 
     /// <summary>The repository's <c>config/gateway.json</c>: the embedded demo.</summary>
     public static string DemoConfigPath
@@ -61,58 +52,9 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     /// <summary>Starts the gateway and waits for the line it prints once both listeners are bound.</summary>
     public static async Task<GatewayProcess> StartAsync(params string[] args)
     {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var info = new ProcessStartInfo(dotnet)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Gateway.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the gateway");
-        var output = new StringBuilder();
-        var listening = new TaskCompletionSource<(Uri, Uri)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                listening.TrySetException(new InvalidOperationException("the gateway exited before listening:\n" + Snapshot(output)));
-                return;
-            }
-
-            Append(output, e.Data);
-            var match = ListeningLine().Match(e.Data);
-            if (match.Success)
-            {
-                listening.TrySetResult((new Uri(match.Groups[1].Value), new Uri(match.Groups[2].Value)));
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                Append(output, e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        try
-        {
-            var (publicAddress, adminAddress) = await listening.Task.WaitAsync(StartTimeout);
-            return new GatewayProcess(process, output, publicAddress, adminAddress);
-        }
-        catch
-        {
-            process.Kill(entireProcessTree: true);
-            process.Dispose();
-            throw;
-        }
+        var output = new OutputLog();
+        var (process, listening) = await DotnetProcess.StartListeningAsync("Gateway.dll", args, ListeningLine(), output, StartTimeout);
+        return new GatewayProcess(process, output, new Uri(listening.Groups[1].Value), new Uri(listening.Groups[2].Value));
     }
 
     /// <summary>Sends a signal (<c>INT</c>, <c>TERM</c>, <c>KILL</c>) to the gateway alone, not to its children.</summary>
@@ -139,22 +81,6 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-
-    private static void Append(StringBuilder output, string line)
-    {
-        lock (output)
-        {
-            output.AppendLine(line);
-        }
-    }
-
-    private static string Snapshot(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
     }
 
     [GeneratedRegex(@"Gateway listening on (http://\S+) \(admin (http://\S+)\)")]
