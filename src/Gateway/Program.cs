@@ -1,9 +1,10 @@
 using Gateway.Hosting;
+using Gateway.Kubernetes;
 
 namespace Gateway.Host;
 
-/// <summary>The gateway's entry point: everything else lives in Gateway.Core.</summary>
+/// <summary>The gateway's entry point: everything else lives in Gateway.Core, and Kubernetes discovery in Gateway.Kubernetes.</summary>
 internal static class Program
 {
-    public static Task<int> Main(string[] args) => GatewayProgram.RunAsync(args);
+    public static Task<int> Main(string[] args) => GatewayProgram.RunAsync(args, services => services.AddKubernetesReplicaSources());
 }

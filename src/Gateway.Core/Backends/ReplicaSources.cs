@@ -11,6 +11,20 @@ internal static class ReplicaSources
 
     public static IReplicaSource Create(Pool pool, PoolOptions options, IServiceProvider services)
     {
+        foreach (var factory in services.GetServices<IReplicaSourceFactory>())
+        {
+            if (factory.TryCreate(pool, options, services) is { } source)
+            {
+                return source;
+            }
+        }
+
+        if (options.Kubernetes is not null)
+        {
+            throw new InvalidOperationException(
+                $"Pool '{pool.Name}' discovers its replicas on Kubernetes, but the host did not register the Kubernetes source (AddKubernetesReplicaSources)");
+        }
+
         if (options.Process is { } process)
         {
             return new ProcessReplicaSource(

@@ -116,11 +116,14 @@ public sealed class PoolOptions
     /// <summary>Concurrent requests one replica serves within its latency target (vLLM's <c>--max-num-seqs</c> or lower).</summary>
     public int CapacityPerReplica { get; set; } = 4;
 
-    /// <summary>Fixed replica addresses (<c>http://host:port</c>). Use this or <see cref="Process"/>.</summary>
+    /// <summary>Fixed replica addresses (<c>http://host:port</c>). Use exactly one of Static, <see cref="Process"/>, <see cref="Kubernetes"/>.</summary>
     public List<string> Static { get; set; } = [];
 
-    /// <summary>Replicas started as local processes. Use this or <see cref="Static"/>.</summary>
+    /// <summary>Replicas started as local processes. Use exactly one of <see cref="Static"/>, Process, <see cref="Kubernetes"/>.</summary>
     public ProcessSourceOptions? Process { get; set; }
+
+    /// <summary>Replicas discovered as pods of a Kubernetes service. Use exactly one of <see cref="Static"/>, <see cref="Process"/>, Kubernetes.</summary>
+    public KubernetesSourceOptions? Kubernetes { get; set; }
 
     /// <summary>How the replicas' own load figures are scraped and trusted.</summary>
     public LoadOptions Load { get; set; } = new();

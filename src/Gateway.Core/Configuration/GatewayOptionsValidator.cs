@@ -176,10 +176,16 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 
     private static void CheckSource(List<string> errors, PoolOptions pool, string path)
     {
-        if (pool.Static.Count > 0 == pool.Process is not null)
+        var sources = (pool.Static.Count > 0 ? 1 : 0) + (pool.Process is null ? 0 : 1) + (pool.Kubernetes is null ? 0 : 1);
+        if (sources != 1)
         {
-            errors.Add($"{path}: give exactly one replica source, Static (addresses) or Process (a command)");
+            errors.Add($"{path}: give exactly one replica source: Static (addresses), Process (a command) or Kubernetes (a service's pods)");
             return;
+        }
+
+        if (pool.Kubernetes is { } kubernetes)
+        {
+            KubernetesSourceOptionsValidator.Check(errors, kubernetes, $"{path}:Kubernetes");
         }
 
         for (var i = 0; i < pool.Static.Count; i++)

@@ -221,7 +221,7 @@ public sealed class GatewayOptionsValidatorTests
         var options = Valid();
         options.Services[0].Pools[1].Static = ["http://10.0.1.1:8000"];
 
-        AssertOnlyError(options, "Gateway:Services:0:Pools:1: give exactly one replica source, Static (addresses) or Process (a command)");
+        AssertOnlyError(options, "Gateway:Services:0:Pools:1: give exactly one replica source: Static (addresses), Process (a command) or Kubernetes (a service's pods)");
     }
 
     [Fact]
@@ -230,7 +230,44 @@ public sealed class GatewayOptionsValidatorTests
         var options = Valid();
         options.Services[0].Pools[0].Static = [];
 
-        AssertOnlyError(options, "Gateway:Services:0:Pools:0: give exactly one replica source, Static (addresses) or Process (a command)");
+        AssertOnlyError(options, "Gateway:Services:0:Pools:0: give exactly one replica source: Static (addresses), Process (a command) or Kubernetes (a service's pods)");
+    }
+
+    [Fact]
+    public void Check_PoolWithProcessAndKubernetes_NamesThePool()
+    {
+        var options = Valid();
+        options.Services[0].Pools[1].Kubernetes = new KubernetesSourceOptions { ServiceName = "qwen", Port = "http", PoolLabelValue = "np-cloud" };
+
+        AssertOnlyError(options, "Gateway:Services:0:Pools:1: give exactly one replica source: Static (addresses), Process (a command) or Kubernetes (a service's pods)");
+    }
+
+    [Fact]
+    public void Check_KubernetesSourceWithoutServiceOrLabelValue_NamesTheKeys()
+    {
+        var options = Valid();
+        options.Services[0].Pools[1].Process = null;
+        options.Services[0].Pools[1].Kubernetes = new KubernetesSourceOptions { Port = "8000", ResyncSeconds = 0 };
+
+        var errors = GatewayOptionsValidator.Check(options);
+
+        Assert.Equal(
+            [
+                "Gateway:Services:0:Pools:1:Kubernetes:ServiceName: must name the Kubernetes service whose pods are the replicas",
+                "Gateway:Services:0:Pools:1:Kubernetes:PoolLabelValue: must give the value of alibabacloud.com/nodepool-id that puts a pod in this pool",
+                "Gateway:Services:0:Pools:1:Kubernetes:ResyncSeconds: must be a positive number of seconds, at most 86400, got 0",
+            ],
+            errors);
+    }
+
+    [Fact]
+    public void Check_KubernetesSourceComplete_IsValid()
+    {
+        var options = Valid();
+        options.Services[0].Pools[1].Process = null;
+        options.Services[0].Pools[1].Kubernetes = new KubernetesSourceOptions { ServiceName = "qwen", Port = "http", PoolLabelValue = "np-cloud" };
+
+        Assert.Empty(GatewayOptionsValidator.Check(options));
     }
 
     [Fact]

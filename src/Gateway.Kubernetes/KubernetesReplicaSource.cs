@@ -1,0 +1,320 @@
+using System.Globalization;
+using Gateway.Backends;
+using Gateway.Configuration;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Kubernetes;
+
+/// <summary>
+/// Keeps a pool's replicas equal to the endpoints of a Kubernetes service whose node (or pod) carries the pool's
+/// label: lists the service's EndpointSlices, then watches them, and lists again every resync period in case an
+/// event was missed. A ready endpoint is a <see cref="ReplicaState.Ready"/> replica, a terminating one
+/// <see cref="ReplicaState.Draining"/>, any other <see cref="ReplicaState.Provisioning"/>; an endpoint that
+/// vanishes takes its replica with it.
+/// </summary>
+internal sealed partial class KubernetesReplicaSource : IReplicaSource, IAsyncDisposable
+{
+    private const string ServiceNameLabel = "kubernetes.io/service-name";
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    private readonly Pool _pool;
+    private readonly KubernetesSourceOptions _options;
+    private readonly IKubernetes _client;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _labelSelector;
+
+    // Touched only by the discovery loop, one event at a time.
+    private readonly Dictionary<string, V1EndpointSlice> _slices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Replica> _replicas = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> _labelValues = new(StringComparer.Ordinal);
+
+    private CancellationTokenSource? _stopping;
+    private Task _loop = Task.CompletedTask;
+
+    public KubernetesReplicaSource(Pool pool, KubernetesSourceOptions options, IKubernetes client, TimeProvider time, ILogger<KubernetesReplicaSource> logger)
+    {
+        _pool = pool;
+        _options = options;
+        _client = client;
+        _time = time;
+        _logger = logger;
+        _labelSelector = $"{ServiceNameLabel}={options.ServiceName}";
+    }
+
+    public Pool Pool => _pool;
+
+    /// <summary>
+    /// Starts discovery and returns at once: an API server that does not answer must not keep the gateway from
+    /// starting; the pool is empty (and <c>/readyz</c> says so) until the first list arrives.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _stopping = new CancellationTokenSource();
+        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops watching; the pods are the cluster's, not the gateway's, so they keep running.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stopping is null)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        await _loop.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        _stopping?.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await ListAndWatchAsync(stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogDiscoveryFailed(_logger, e, _pool.Name, _options.Namespace, _options.ServiceName);
+                try
+                {
+                    await Task.Delay(RetryDelay, _time, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>One list, then the watch from its resource version until the resync period ends or the watch breaks.</summary>
+    private async Task ListAndWatchAsync(CancellationToken stopping)
+    {
+        var list = await _client.DiscoveryV1.ListNamespacedEndpointSliceAsync(
+            _options.Namespace, labelSelector: _labelSelector, cancellationToken: stopping);
+
+        // A resync forgets cached labels too: a node pool label could have been moved by an operator.
+        _slices.Clear();
+        _labelValues.Clear();
+        foreach (var slice in list.Items)
+        {
+            _slices[slice.Metadata.Name] = slice;
+        }
+
+        await ReconcileAsync(stopping);
+
+        using var resync = new CancellationTokenSource(TimeSpan.FromSeconds(_options.ResyncSeconds), _time);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stopping, resync.Token);
+        var events = _client.DiscoveryV1.WatchListNamespacedEndpointSliceAsync(
+            _options.Namespace,
+            allowWatchBookmarks: true,
+            labelSelector: _labelSelector,
+            resourceVersion: list.Metadata.ResourceVersion,
+            cancellationToken: watching.Token);
+        try
+        {
+            await foreach (var (type, slice) in events)
+            {
+                switch (type)
+                {
+                    case WatchEventType.Added:
+                    case WatchEventType.Modified:
+                        _slices[slice.Metadata.Name] = slice;
+                        break;
+                    case WatchEventType.Deleted:
+                        _slices.Remove(slice.Metadata.Name);
+                        break;
+                    case WatchEventType.Error:
+                        // Usually 410 Gone: the resource version is too old to watch from; list again.
+                        return;
+                    default:
+                        continue;
+                }
+
+                await ReconcileAsync(stopping);
+            }
+        }
+        catch (OperationCanceledException) when (resync.IsCancellationRequested && !stopping.IsCancellationRequested)
+        {
+            // The resync period is over: the loop lists again.
+        }
+    }
+
+    /// <summary>Brings the pool's replicas in line with the endpoints of every known slice that belong to the pool.</summary>
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var wanted = new Dictionary<string, ReplicaState>(StringComparer.Ordinal);
+        foreach (var slice in _slices.Values)
+        {
+            var port = FindPort(slice);
+            if (port is null || slice.Endpoints is null)
+            {
+                continue;
+            }
+
+            foreach (var endpoint in slice.Endpoints)
+            {
+                if (endpoint.Addresses is not { Count: > 0 } || !await BelongsToPoolAsync(endpoint, cancellationToken))
+                {
+                    continue;
+                }
+
+                var address = Address(endpoint.Addresses[0], port.Value);
+                var state = StateOf(endpoint.Conditions);
+
+                // The same pod may sit in two slices while they are rebalanced; the more serving state wins.
+                if (!wanted.TryGetValue(address, out var seen) || Rank(state) > Rank(seen))
+                {
+                    wanted[address] = state;
+                }
+            }
+        }
+
+        foreach (var (address, state) in wanted)
+        {
+            if (!_replicas.TryGetValue(address, out var replica))
+            {
+                replica = _pool.AddReplica(new Uri(address), state);
+                _replicas[address] = replica;
+                LogAdded(_logger, replica.Id, address, state);
+            }
+            else if (replica.State != state)
+            {
+                replica.SetState(state);
+                LogStateChanged(_logger, replica.Id, state);
+            }
+        }
+
+        List<string>? gone = null;
+        foreach (var (address, replica) in _replicas)
+        {
+            if (!wanted.ContainsKey(address))
+            {
+                _pool.RemoveReplica(replica);
+                LogRemoved(_logger, replica.Id, address);
+                (gone ??= []).Add(address);
+            }
+        }
+
+        if (gone is not null)
+        {
+            foreach (var address in gone)
+            {
+                _replicas.Remove(address);
+            }
+        }
+    }
+
+    private int? FindPort(V1EndpointSlice slice)
+    {
+        if (slice.Ports is null)
+        {
+            return null;
+        }
+
+        var byNumber = int.TryParse(_options.Port, NumberStyles.None, CultureInfo.InvariantCulture, out var number);
+        foreach (var port in slice.Ports)
+        {
+            if (port.Port is { } value && (byNumber ? value == number : string.Equals(port.Name, _options.Port, StringComparison.Ordinal)))
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<bool> BelongsToPoolAsync(V1Endpoint endpoint, CancellationToken cancellationToken)
+    {
+        string? value;
+        if (_options.LabelOn == KubernetesLabelTarget.Node)
+        {
+            if (endpoint.NodeName is not { Length: > 0 } node)
+            {
+                return false;
+            }
+
+            var key = "node/" + node;
+            if (!_labelValues.TryGetValue(key, out value))
+            {
+                var read = await _client.CoreV1.ReadNodeAsync(node, cancellationToken: cancellationToken);
+                value = LabelValue(read.Metadata);
+                _labelValues[key] = value;
+            }
+        }
+        else
+        {
+            if (endpoint.TargetRef is not { Kind: "Pod", Name: { Length: > 0 } pod } target)
+            {
+                return false;
+            }
+
+            var podNamespace = target.NamespaceProperty ?? _options.Namespace;
+            var key = $"pod/{podNamespace}/{pod}";
+            if (!_labelValues.TryGetValue(key, out value))
+            {
+                var read = await _client.CoreV1.ReadNamespacedPodAsync(pod, podNamespace, cancellationToken: cancellationToken);
+                value = LabelValue(read.Metadata);
+                _labelValues[key] = value;
+            }
+        }
+
+        return string.Equals(value, _options.PoolLabelValue, StringComparison.Ordinal);
+    }
+
+    private string? LabelValue(V1ObjectMeta? metadata) =>
+        metadata?.Labels is { } labels && labels.TryGetValue(_options.PoolLabel, out var value) ? value : null;
+
+    /// <summary>
+    /// Terminating first (a terminating pod may still be serving its last requests), then ready; an absent ready
+    /// condition means ready, as the EndpointSlice API says.
+    /// </summary>
+    private static ReplicaState StateOf(V1EndpointConditions? conditions)
+    {
+        if (conditions?.Terminating == true)
+        {
+            return ReplicaState.Draining;
+        }
+
+        return conditions?.Ready ?? true ? ReplicaState.Ready : ReplicaState.Provisioning;
+    }
+
+    private static int Rank(ReplicaState state) => state switch
+    {
+        ReplicaState.Ready => 2,
+        ReplicaState.Provisioning => 1,
+        _ => 0,
+    };
+
+    private static string Address(string ip, int port) =>
+        ip.Contains(':', StringComparison.Ordinal)
+            ? $"http://[{ip}]:{port.ToString(CultureInfo.InvariantCulture)}/"
+            : $"http://{ip}:{port.ToString(CultureInfo.InvariantCulture)}/";
+
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Replica {ReplicaId} discovered at {Address}, {State}")]
+    private static partial void LogAdded(ILogger logger, string replicaId, string address, ReplicaState state);
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Replica {ReplicaId} is now {State}")]
+    private static partial void LogStateChanged(ILogger logger, string replicaId, ReplicaState state);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Replica {ReplicaId} at {Address} is gone from the service's endpoints")]
+    private static partial void LogRemoved(ILogger logger, string replicaId, string address);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Discovery of pool {Pool} from service {Namespace}/{Service} failed; retrying")]
+    private static partial void LogDiscoveryFailed(ILogger logger, Exception exception, string pool, string @namespace, string service);
+}
