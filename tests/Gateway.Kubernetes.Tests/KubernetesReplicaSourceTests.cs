@@ -1,0 +1,196 @@
+using Gateway.Backends;
+using Gateway.Configuration;
+using Gateway.Routing;
+using Gateway.Testing;
+using k8s;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using static Gateway.Kubernetes.Tests.EndpointSlices;
+
+namespace Gateway.Kubernetes.Tests;
+
+public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
+{
+    private const string PoolLabel = "alibabacloud.com/nodepool-id";
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    private readonly List<KubernetesReplicaSource> _sources = [];
+    private FakeKubernetesApi _api = null!;
+    private k8s.Kubernetes _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeKubernetesApi.StartAsync();
+        _client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _api.Url });
+        _api.AddNode("node-idc-1", PoolLabel, "np-onprem");
+        _api.AddNode("node-ecs-1", PoolLabel, "np-cloud");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var source in _sources)
+        {
+            await source.DisposeAsync();
+        }
+
+        await _api.DisposeAsync();
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    [Fact]
+    public async Task Start_EndpointsOnLabelledNodes_BecomeReadyReplicasOfTheirPools()
+    {
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.1.0.21", "node-ecs-1", "qwen-1")));
+        var (onPrem, cloud) = await StartAsync(KubernetesLabelTarget.Node);
+
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready"]);
+        await WaitForAsync(cloud, ["http://10.1.0.21:8000/ Ready"]);
+    }
+
+    [Fact]
+    public async Task Watch_EndpointAddedLater_JoinsThePoolOfItsNode()
+    {
+        var (onPrem, cloud) = await StartAsync(KubernetesLabelTarget.Node);
+        await WaitForWatchesAsync(2);
+
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.1.0.21", "node-ecs-1", "qwen-1", ready: false)));
+        await WaitForAsync(cloud, ["http://10.1.0.21:8000/ Provisioning"]);
+
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.1.0.21", "node-ecs-1", "qwen-1")));
+        await WaitForAsync(cloud, ["http://10.1.0.21:8000/ Ready"]);
+        Assert.Empty(onPrem.Replicas);
+    }
+
+    [Fact]
+    public async Task Watch_EndpointNotReadyThenTerminating_LeavesReadyThenDrains()
+    {
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        var (onPrem, _) = await StartAsync(KubernetesLabelTarget.Node);
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
+        var replica = onPrem.Replicas[0];
+
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0", ready: false), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Provisioning", "http://10.0.0.12:8000/ Ready"]);
+        Assert.Equal(1, onPrem.ReadyCount);
+
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0", ready: false, terminating: true), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Draining", "http://10.0.0.12:8000/ Ready"]);
+
+        // The same replica object moved through the states: in-flight counts and metrics stay with it.
+        Assert.Same(replica, onPrem.Replicas[0]);
+    }
+
+    [Fact]
+    public async Task Watch_EndpointVanishesOrSliceDeleted_RemovesTheReplica()
+    {
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        _api.Apply(Slice("qwen-def", "qwen", Endpoint("10.1.0.21", "node-ecs-1", "qwen-1")));
+        var (onPrem, cloud) = await StartAsync(KubernetesLabelTarget.Node);
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
+        await WaitForAsync(cloud, ["http://10.1.0.21:8000/ Ready"]);
+        var leaving = onPrem.Replicas[0];
+
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        await WaitForAsync(onPrem, ["http://10.0.0.12:8000/ Ready"]);
+        Assert.Equal(ReplicaState.Stopped, leaving.State);
+
+        _api.Delete("qwen-def");
+        await WaitForAsync(cloud, []);
+        Assert.Equal(["http://10.0.0.12:8000/ Ready"], Describe(onPrem));
+    }
+
+    [Fact]
+    public async Task Start_LabelOnPod_AssignsByThePodsLabelWhateverItsNode()
+    {
+        _api.AddPod("default", "qwen-0", PoolLabel, "np-cloud");
+        _api.AddPod("default", "qwen-1", PoolLabel, "np-onprem");
+
+        // Pod labels say the opposite of the nodes' labels: only the pods' may count.
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.1.0.21", "node-ecs-1", "qwen-1")));
+        var (onPrem, cloud) = await StartAsync(KubernetesLabelTarget.Pod);
+
+        await WaitForAsync(onPrem, ["http://10.1.0.21:8000/ Ready"]);
+        await WaitForAsync(cloud, ["http://10.0.0.11:8000/ Ready"]);
+    }
+
+    [Fact]
+    public async Task Resync_AfterTheResyncPeriod_ListsAgainAndSeesAMissedChange()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0")));
+        var (onPrem, _) = await StartAsync(KubernetesLabelTarget.Node, time, resyncSeconds: 300);
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready"]);
+        await WaitForWatchesAsync(2);
+        Assert.Equal(2, _api.ListCount);
+
+        // A change whose watch event never arrives.
+        _api.ApplySilently(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        time.Advance(TimeSpan.FromSeconds(299));
+        Assert.Equal(2, _api.ListCount);
+        Assert.Equal(["http://10.0.0.11:8000/ Ready"], Describe(onPrem));
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
+        Assert.Equal(4, _api.ListCount);
+    }
+
+    private async Task<(Pool OnPrem, Pool Cloud)> StartAsync(KubernetesLabelTarget labelOn, TimeProvider? time = null, double resyncSeconds = 300)
+    {
+        var onPremSource = Source("on-prem", "np-onprem", labelOn, resyncSeconds);
+        var cloudSource = Source("cloud", "np-cloud", labelOn, resyncSeconds);
+        var options = new GatewayOptions
+        {
+            Services =
+            [
+                new ServiceOptions
+                {
+                    Name = "qwen-chat",
+                    Models = ["qwen"],
+                    Pools =
+                    [
+                        new PoolOptions { Name = "on-prem", Priority = 0, Kubernetes = onPremSource },
+                        new PoolOptions { Name = "cloud", Priority = 1, Kubernetes = cloudSource },
+                    ],
+                },
+            ],
+        };
+        Assert.Empty(GatewayOptionsValidator.Check(options));
+
+        var topology = new GatewayTopology(options, time ?? TimeProvider.System, new Random(1));
+        var service = topology.Find("qwen-chat", "default")!;
+        var onPrem = service.FindPool("on-prem")!;
+        var cloud = service.FindPool("cloud")!;
+        foreach (var (pool, source) in new[] { (onPrem, onPremSource), (cloud, cloudSource) })
+        {
+            var replicaSource = new KubernetesReplicaSource(pool, source, _client, time ?? TimeProvider.System, NullLogger<KubernetesReplicaSource>.Instance);
+            _sources.Add(replicaSource);
+            await replicaSource.StartAsync(CancellationToken.None);
+        }
+
+        return (onPrem, cloud);
+    }
+
+    private static KubernetesSourceOptions Source(string pool, string poolId, KubernetesLabelTarget labelOn, double resyncSeconds) => new()
+    {
+        Namespace = "default",
+        ServiceName = "qwen",
+        Port = pool == "cloud" ? "8000" : "http",
+        PoolLabel = PoolLabel,
+        PoolLabelValue = poolId,
+        LabelOn = labelOn,
+        ResyncSeconds = resyncSeconds,
+    };
+
+    private static string[] Describe(Pool pool) => [.. pool.Replicas.Select(r => $"{r.Address} {r.State}").Order(StringComparer.Ordinal)];
+
+    private static Task<string[]> WaitForAsync(Pool pool, string[] expected) =>
+        Eventually.WaitAsync(
+            () => Task.FromResult(Describe(pool)),
+            seen => seen.SequenceEqual(expected),
+            Deadline,
+            $"pool {pool.Name} holding [{string.Join(", ", expected)}]");
+
+    private Task<int> WaitForWatchesAsync(int count) =>
+        Eventually.WaitAsync(() => Task.FromResult(_api.WatchCount), seen => seen == count, Deadline, $"{count} open watches");
+}
