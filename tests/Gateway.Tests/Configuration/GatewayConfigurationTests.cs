@@ -61,6 +61,28 @@ public sealed class GatewayConfigurationTests
     }
 
     [Fact]
+    public void Load_PoolWithKubernetesSource_BindsItAndItsDefaults()
+    {
+        var values = new Dictionary<string, string?>(Minimal)
+        {
+            ["Gateway:Services:0:Pools:0:Kubernetes:ServiceName"] = "qwen",
+            ["Gateway:Services:0:Pools:0:Kubernetes:Port"] = "http",
+            ["Gateway:Services:0:Pools:0:Kubernetes:PoolLabelValue"] = "np-onprem",
+            ["Gateway:Services:0:Pools:0:Kubernetes:LabelOn"] = "Pod",
+        };
+        values.Remove("Gateway:Services:0:Pools:0:Static:0");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+
+        var pool = Assert.Single(GatewayConfiguration.Load(configuration).Services[0].Pools);
+
+        Assert.Empty(pool.Static);
+        var kubernetes = Assert.IsType<KubernetesSourceOptions>(pool.Kubernetes);
+        Assert.Equal(
+            ("default", "qwen", "http", "alibabacloud.com/nodepool-id", "np-onprem", KubernetesLabelTarget.Pod, 300.0),
+            (kubernetes.Namespace, kubernetes.ServiceName, kubernetes.Port, kubernetes.PoolLabel, kubernetes.PoolLabelValue, kubernetes.LabelOn, kubernetes.ResyncSeconds));
+    }
+
+    [Fact]
     public void Load_MisspeltNestedKey_ThrowsNamingItsPath()
     {
         var configuration = Configuration(("Gateway:Services:0:Pools:0:CapacityPerReplicas", "4"));
@@ -68,7 +90,7 @@ public sealed class GatewayConfigurationTests
         var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
 
         Assert.Equal(
-            ["Gateway:Services:0:Pools:0:CapacityPerReplicas: unknown setting (known here: Name, Priority, CapacityPerReplica, Static, Process, Load, Health, Scaling)"],
+            ["Gateway:Services:0:Pools:0:CapacityPerReplicas: unknown setting (known here: Name, Priority, CapacityPerReplica, Static, Process, Kubernetes, Load, Health, Scaling)"],
             e.Errors);
     }
 

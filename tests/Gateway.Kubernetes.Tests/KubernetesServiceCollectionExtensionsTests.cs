@@ -1,0 +1,57 @@
+using Gateway.Backends;
+using Gateway.Configuration;
+using Gateway.Routing;
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Kubernetes.Tests;
+
+public sealed class KubernetesServiceCollectionExtensionsTests
+{
+    private static readonly PoolOptions KubernetesPool = new()
+    {
+        Name = "on-prem",
+        Kubernetes = new KubernetesSourceOptions { ServiceName = "qwen", Port = "http", PoolLabelValue = "np-onprem" },
+    };
+
+    [Fact]
+    public void Create_HostAddedKubernetesSources_MakesAKubernetesSourceForTheKubernetesPool()
+    {
+        using var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" });
+        var services = new ServiceCollection()
+            .AddSingleton<IKubernetes>(client)
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
+            .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
+            .AddKubernetesReplicaSources()
+            .BuildServiceProvider();
+
+        var source = ReplicaSources.Create(Pool(), KubernetesPool, services);
+
+        Assert.IsType<KubernetesReplicaSource>(source);
+        Assert.Same(client, services.GetRequiredService<IKubernetes>());
+    }
+
+    [Fact]
+    public void Create_HostWithoutKubernetesSources_SaysWhatTheHostMissed()
+    {
+        var services = new ServiceCollection().BuildServiceProvider();
+
+        var e = Assert.Throws<InvalidOperationException>(() => ReplicaSources.Create(Pool(), KubernetesPool, services));
+
+        Assert.Equal(
+            "Pool 'on-prem' discovers its replicas on Kubernetes, but the host did not register the Kubernetes source (AddKubernetesReplicaSources)",
+            e.Message);
+    }
+
+    private static Pool Pool()
+    {
+        var options = new GatewayOptions
+        {
+            Services = [new ServiceOptions { Name = "qwen-chat", Models = ["qwen"], Pools = [KubernetesPool] }],
+        };
+        return new GatewayTopology(options, TimeProvider.System, new Random(1)).Find("qwen-chat", "default")!.FindPool("on-prem")!;
+    }
+}
