@@ -15,11 +15,10 @@ public sealed class SilentReplicaAnswers504
     private const string Aborted = "vllm:request_success_total{model_name=\"qwen\",finished_reason=\"abort\"}";
     private const string Finished = "vllm:request_success_total{model_name=\"qwen\",finished_reason=\"length\"}";
 
-    [Fact]
-    public async Task NoFirstByteInTime_Answers504_CancelsTheReplicasRequest_AndDoesNotRetry()
+    /// <summary>Two warmed on-prem replicas that take three seconds to a first token, behind a 0.5 s first-byte timeout.</summary>
+    private static async Task<GatewayFixture> StartTwoSlowReplicasAsync()
     {
-        // Three seconds to the first token; the gateway waits half a second.
-        await using var gateway = await GatewayFixture.StartAsync(
+        var gateway = await GatewayFixture.StartAsync(
             [["--time-to-first-token", "3000"], ["--time-to-first-token", "3000"]],
             sims =>
             {
@@ -31,6 +30,15 @@ public sealed class SilentReplicaAnswers504
         {
             await WarmUpAsync(simulator);
         }
+
+        return gateway;
+    }
+
+    [Fact]
+    public async Task NoFirstByteInTime_Answers504_CancelsTheReplicasRequest_AndDoesNotRetry()
+    {
+        // Three seconds to the first token; the gateway waits half a second.
+        await using var gateway = await StartTwoSlowReplicasAsync();
 
         using var http = gateway.CreatePublicClient();
         var clock = Stopwatch.StartNew();
@@ -55,18 +63,7 @@ public sealed class SilentReplicaAnswers504
     public async Task NoFirstEventInTime_StreamedRequest_Answers504_AndDoesNotRetry()
     {
         // A streamed answer's headers come at once; its first event would come after three seconds.
-        await using var gateway = await GatewayFixture.StartAsync(
-            [["--time-to-first-token", "3000"], ["--time-to-first-token", "3000"]],
-            sims =>
-            {
-                var options = new GatewayOptions { Services = [GatewayFixture.QwenChat(GatewayFixture.Pool("on-prem", 0, 4, sims[0], sims[1]))] };
-                options.Forwarding.FirstByteTimeoutSeconds = 0.5;
-                return options;
-            });
-        foreach (var simulator in gateway.Simulators)
-        {
-            await WarmUpAsync(simulator);
-        }
+        await using var gateway = await StartTwoSlowReplicasAsync();
 
         using var http = gateway.CreatePublicClient();
         var clock = Stopwatch.StartNew();
