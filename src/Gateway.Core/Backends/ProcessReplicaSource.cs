@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Configuration;
+using Gateway.Scaling;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Backends;
@@ -17,7 +18,7 @@ namespace Gateway.Backends;
 /// be forgotten between a crash, a restart and a stop: whatever way the loop leaves, it stops its process and
 /// takes the replica out of the pool. Removing a replica ends its slot's loop, so the same path stops it.
 /// </remarks>
-internal sealed partial class ProcessReplicaSource : IScalableReplicaSource, IAsyncDisposable
+internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler, IAsyncDisposable
 {
     /// <summary>Between two <c>/health</c> probes of a provisioning replica.</summary>
     internal static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(200);
@@ -153,6 +154,14 @@ internal sealed partial class ProcessReplicaSource : IScalableReplicaSource, IAs
 
         slot.Ending.Dispose();
     }
+
+    /// <summary>Launches the replicas the pool lacks; the controller removes replicas one by one with <see cref="ScaleInAsync"/>.</summary>
+    public Task ScaleOutAsync(ScaleRequest request, CancellationToken cancellationToken) =>
+        AddReplicasAsync(request.DesiredReplicas - request.CurrentReplicas, cancellationToken);
+
+    /// <summary>Stops the drained replica's process and does not replace it.</summary>
+    public Task ScaleInAsync(Replica replica, ScaleRequest request, CancellationToken cancellationToken) =>
+        RemoveReplicaAsync(replica, cancellationToken);
 
     /// <summary>
     /// Stops every replica: SIGTERM, up to <see cref="ProcessSourceOptions.StopTimeoutSeconds"/> to exit, then

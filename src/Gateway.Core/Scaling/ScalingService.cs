@@ -1,4 +1,5 @@
 using Gateway.Backends;
+using Gateway.Configuration;
 using Gateway.Hosting;
 using Gateway.Routing;
 using Gateway.Telemetry;
@@ -9,12 +10,17 @@ namespace Gateway.Scaling;
 
 /// <summary>
 /// The scaling loop: every <see cref="TickInterval"/> it ticks one <see cref="ScaleController"/> per service that
-/// has an elastic pool and carries out each action on the pool's replica source before the next tick. It runs on
-/// its own timer, off the request path: requests only move the counters the controller reads.
+/// has an elastic pool and carries out each action through the pool's <see cref="IPoolScaler"/> before the next
+/// tick. It runs on its own timer, off the request path: requests only move the counters the controller reads.
+/// Only the leader scales (<see cref="IScalingLeadership"/>); a gateway that becomes leader starts its windows
+/// afresh, since what it saw while following was never acted on.
 /// </summary>
 internal sealed partial class ScalingService(
     GatewayTopology topology,
+    GatewayOptions options,
     ReplicaSourcesService sources,
+    IScalingLeadership leadership,
+    IServiceProvider services,
     GatewayMetrics metrics,
     TimeProvider time,
     ILogger<ScalingService> logger) : BackgroundService
@@ -22,37 +28,43 @@ internal sealed partial class ScalingService(
     /// <summary>Between two ticks: short beside the scale-out window, long beside a tick's cost.</summary>
     internal static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
 
+    private readonly Dictionary<Pool, IPoolScaler> _scalers = [];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var controllers = new List<ScaleController>();
-        foreach (var service in topology.Services)
-        {
-            foreach (var pool in service.Pools)
-            {
-                if (pool.Scaling is not null)
-                {
-                    if (sources.Find(pool) is IScalableReplicaSource)
-                    {
-                        controllers.Add(new ScaleController(service, time, metrics));
-                        break;
-                    }
-
-                    // Fixed addresses cannot grow: said once here rather than as a failed action every tick.
-                    LogNotScalable(logger, service.Name, pool.Name);
-                }
-            }
-        }
-
-        if (controllers.Count == 0)
+        var elastic = FindScalers();
+        if (elastic.Count == 0)
         {
             return;
         }
 
+        List<ScaleController>? controllers = null;
         using var timer = new PeriodicTimer(TickInterval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                if (!leadership.IsLeader)
+                {
+                    if (controllers is not null)
+                    {
+                        LogLeadershipLost(logger);
+                        controllers = null;
+                    }
+
+                    continue;
+                }
+
+                if (controllers is null)
+                {
+                    LogLeading(logger, elastic.Count);
+                    controllers = [];
+                    foreach (var service in elastic)
+                    {
+                        controllers.Add(new ScaleController(service, time, metrics));
+                    }
+                }
+
                 foreach (var controller in controllers)
                 {
                     await TickAsync(controller, stoppingToken);
@@ -63,6 +75,40 @@ internal sealed partial class ScalingService(
         {
             // The gateway is stopping; the replica sources stop their replicas after this.
         }
+    }
+
+    /// <summary>The services with a pool that can be scaled, each pool's scaler noted.</summary>
+    private List<InferenceService> FindScalers()
+    {
+        var elastic = new List<InferenceService>();
+        foreach (var serviceOptions in options.Services)
+        {
+            var service = topology.Find(serviceOptions.Name, serviceOptions.Namespace)!;
+            foreach (var poolOptions in serviceOptions.Pools)
+            {
+                var pool = service.FindPool(poolOptions.Name)!;
+                if (pool.Scaling is null || sources.Find(pool) is not { } source)
+                {
+                    continue;
+                }
+
+                if (PoolScalers.Create(pool, poolOptions, source, services) is { } scaler)
+                {
+                    _scalers[pool] = scaler;
+                    if (!elastic.Contains(service))
+                    {
+                        elastic.Add(service);
+                    }
+                }
+                else
+                {
+                    // Validation turns most such pools away; said once here rather than as a failed action every tick.
+                    LogNotScalable(logger, service.Name, pool.Name);
+                }
+            }
+        }
+
+        return elastic;
     }
 
     /// <summary>One tick of one controller, its actions carried out in order: the controller relies on it.</summary>
@@ -78,7 +124,9 @@ internal sealed partial class ScalingService(
                 {
                     case ScaleAction.Add add:
                         LogScalingOut(logger, service.Name, add.Pool.Name, add.Count, add.Pool.DesiredReplicas, demand);
-                        await Scalable(add.Pool).AddReplicasAsync(add.Count, stoppingToken);
+                        await Scaler(add.Pool).ScaleOutAsync(
+                            new ScaleRequest(add.Pool, add.Pool.DesiredReplicas, add.Pool.DesiredReplicas - add.Count, $"demand {demand}"),
+                            stoppingToken);
                         break;
                     case ScaleAction.Drain drain:
                         LogDraining(logger, service.Name, drain.Replica.Pool.Name, drain.Replica.Id, drain.Replica.Pool.DesiredReplicas, demand);
@@ -89,7 +137,11 @@ internal sealed partial class ScalingService(
 
                         // Awaited: the replica leaves the pool at once, but the next tick must not count a replica
                         // whose process is still stopping as one that can be removed again.
-                        await Scalable(remove.Replica.Pool).RemoveReplicaAsync(remove.Replica, stoppingToken);
+                        var pool = remove.Replica.Pool;
+                        await Scaler(pool).ScaleInAsync(
+                            remove.Replica,
+                            new ScaleRequest(pool, pool.DesiredReplicas, pool.DesiredReplicas + 1, $"demand {demand}; {remove.Replica.Id} drained"),
+                            stoppingToken);
                         break;
                 }
             }
@@ -106,9 +158,7 @@ internal sealed partial class ScalingService(
         }
     }
 
-    private IScalableReplicaSource Scalable(Pool pool) =>
-        sources.Find(pool) as IScalableReplicaSource
-        ?? throw new InvalidOperationException($"Pool {pool.Name} of service {pool.Service.Name} is elastic but its replica source cannot add or remove replicas");
+    private IPoolScaler Scaler(Pool pool) => _scalers[pool];
 
     [LoggerMessage(EventId = 4000, Level = LogLevel.Information,
         Message = "Scaling out pool {Pool} of service {Service} by {Count} to {Desired} replicas (demand {Demand})")]
@@ -123,9 +173,15 @@ internal sealed partial class ScalingService(
     private static partial void LogRemoving(ILogger logger, string service, string pool, string replicaId, int inFlight);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning,
-        Message = "Pool {Pool} of service {Service} has Scaling but its replicas are fixed addresses; give it a Process source to make it elastic")]
+        Message = "Pool {Pool} of service {Service} has Scaling but nothing can scale it; give it a Process source, a Kubernetes scale target or a webhook")]
     private static partial void LogNotScalable(ILogger logger, string service, string pool);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Scaling service {Service} failed to carry out {Action}")]
     private static partial void LogActionFailed(ILogger logger, Exception exception, string service, string action);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Leading: scaling the elastic pools of {Services} services")]
+    private static partial void LogLeading(ILogger logger, int services);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "No longer the leader: another gateway scales the elastic pools")]
+    private static partial void LogLeadershipLost(ILogger logger);
 }

@@ -1,9 +1,17 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Gateway.Scaling;
 
 /// <summary>Wires elastic scaling into the gateway.</summary>
 internal static class ScalingServiceCollectionExtensions
 {
-    /// <summary>Registers the <see cref="ScalingService"/>, which scales every elastic pool; it does nothing when no pool is elastic.</summary>
-    public static IServiceCollection AddScaling(this IServiceCollection services) =>
-        services.AddHostedService<ScalingService>();
+    /// <summary>
+    /// Registers the <see cref="ScalingService"/>, which scales every elastic pool (it does nothing when no pool is
+    /// elastic), as the sole leader unless a host registered another <see cref="IScalingLeadership"/> first.
+    /// </summary>
+    public static IServiceCollection AddScaling(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IScalingLeadership, SoleLeadership>();
+        return services.AddHostedService<ScalingService>();
+    }
 }
