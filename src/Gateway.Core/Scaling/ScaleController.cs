@@ -45,7 +45,11 @@ internal sealed class ScaleController
     /// <summary>The service whose elastic pools are scaled.</summary>
     public InferenceService Service { get; }
 
-    /// <summary>Requests in flight on the service's replicas plus requests waiting in its queue.</summary>
+    /// <summary>
+    /// Requests in flight on the service's replicas plus requests waiting in its queue. In flight counts what the
+    /// replicas' last scrape says other gateways have there too, so that the one gateway that scales (the leader)
+    /// sees the load of all of them; other gateways' queues it cannot see.
+    /// </summary>
     public static int Demand(InferenceService service)
     {
         var demand = service.Queue.Count;
@@ -53,7 +57,7 @@ internal sealed class ScaleController
         {
             foreach (var replica in pool.Snapshot)
             {
-                demand += replica.InFlight;
+                demand += replica.EffectiveInFlight;
             }
         }
 

@@ -27,4 +27,56 @@ public sealed class ScalingOptions
 
     /// <summary>Seconds a leaving replica gets to finish its requests in flight (it takes no new ones) before it is stopped anyway.</summary>
     public double DrainTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Scales the pool by POSTing the replica count it wants to a URL (a cloud's own scaling API behind a small
+    /// adapter); its replicas are then found by the pool's source. Use at most one of Webhook and <see cref="Kubernetes"/>;
+    /// a Process pool needs neither.
+    /// </summary>
+    public WebhookScalerOptions? Webhook { get; set; }
+
+    /// <summary>
+    /// Scales the pool by patching a Kubernetes object (a Deployment's scale, or a KServe InferenceService's
+    /// <c>minReplicas</c>); its pods are found by the pool's Kubernetes source.
+    /// </summary>
+    public KubernetesScaleTargetOptions? Kubernetes { get; set; }
+}
+
+/// <summary>Where and how a webhook-scaled pool asks for replicas.</summary>
+public sealed class WebhookScalerOptions
+{
+    /// <summary>Absolute http(s) URL the gateway POSTs <c>{service, pool, desiredReplicas, currentReplicas, reason}</c> to.</summary>
+    public string Url { get; set; } = "";
+
+    /// <summary>Seconds one attempt may take before it is abandoned and retried.</summary>
+    public double TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Attempts after the first when the receiver fails (5xx, 408, 429, no connection, timeout).</summary>
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>Seconds the gateway stops calling a receiver that keeps failing before it tries again (the circuit breaker's break).</summary>
+    public double BreakSeconds { get; set; } = 30;
+}
+
+/// <summary>The Kubernetes object a pool's scale is patched on.</summary>
+public sealed class KubernetesScaleTargetOptions
+{
+    /// <summary>What is patched: a Deployment's scale subresource, or a KServe InferenceService's <c>spec.predictor.minReplicas</c>.</summary>
+    public KubernetesScaleTargetKind Kind { get; set; } = KubernetesScaleTargetKind.Deployment;
+
+    /// <summary>Name of the Deployment or InferenceService.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Its namespace; empty means the namespace of the pool's Kubernetes source.</summary>
+    public string Namespace { get; set; } = "";
+}
+
+/// <summary>Kinds of Kubernetes scale target.</summary>
+public enum KubernetesScaleTargetKind
+{
+    /// <summary>A Deployment, through its <c>scale</c> subresource.</summary>
+    Deployment,
+
+    /// <summary>A KServe InferenceService: its floor <c>spec.predictor.minReplicas</c> rises, and the HPA keeps working above it.</summary>
+    InferenceService,
 }

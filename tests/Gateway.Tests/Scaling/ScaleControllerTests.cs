@@ -253,6 +253,18 @@ public sealed class ScaleControllerTests
     }
 
     [Fact]
+    public void Demand_ReplicaScrapedWithOtherGatewaysRequests_CountsThemToo()
+    {
+        Build(min: 0, max: 4);
+        var onPrem = _service.Pools[0].Snapshot[0];
+
+        // Another gateway has 2 running and 1 waiting on the on-prem replica: the leader must scale for them too.
+        onPrem.SetLoad(new ReplicaLoad(2, 1, 0.1, OthersInFlight: 3, Saturated: true, ScrapedAt: 0));
+
+        Assert.Equal(3, ScaleController.Demand(_service));
+    }
+
+    [Fact]
     public async Task Tick_WithoutDemandGiven_CountsRequestsInFlightAndQueued()
     {
         Build(min: 0, max: 4);
