@@ -89,19 +89,53 @@ public sealed class DemoRunsAndStopsWithItsReplicas
         }
     }
 
+    [Fact]
+    public async Task KilledGateway_AfterScalingOut_LeavesNoCloudReplicaBehind()
+    {
+        // A floor of 2 makes the scale controller start both cloud replicas itself, after start-up, from its own
+        // loop: the parent-death signal must hold for children launched then too, not only for the first ones.
+        await using var gateway = await GatewayProcess.StartAsync(
+            "--config", GatewayProcess.DemoConfigPath,
+            "--Gateway:PublicUrl=http://127.0.0.1:0",
+            "--Gateway:AdminUrl=http://127.0.0.1:0",
+            "--Gateway:Services:0:Pools:1:Scaling:MinReplicas=2",
+            "--Gateway:Services:0:Pools:1:Scaling:ScaleOutWindowSeconds=0");
+        using var admin = new HttpClient { BaseAddress = gateway.AdminAddress };
+        var children = await Eventually.WaitAsync(
+            async () => ReplicaProcessIds(await admin.GetStringAsync("admin/status")),
+            pids => pids.Length == 3,
+            Deadline,
+            "the on-prem replica and two scaled-out cloud replicas to be launched");
+
+        await gateway.SignalAsync("KILL");
+        await gateway.WaitForExitAsync(Deadline);
+
+        foreach (var child in children)
+        {
+            await Eventually.WaitAsync(() => Task.FromResult(IsAlive(child)), alive => !alive, TimeSpan.FromSeconds(10), $"replica process {child} to end");
+        }
+    }
+
     /// <summary>Waits for <c>/readyz</c> and returns the process id of the one replica the demo starts with (on-prem).</summary>
     private static async Task<int[]> WaitReadyAsync(HttpClient admin)
     {
         await Eventually.WaitAsync(
             async () => (await admin.GetAsync("readyz")).StatusCode, s => s == HttpStatusCode.OK, Deadline, "the demo to be ready");
-        using var status = JsonDocument.Parse(await admin.GetStringAsync("admin/status"));
-        var pids = status.RootElement.GetProperty("services")[0].GetProperty("pools").EnumerateArray()
-            .SelectMany(p => p.GetProperty("replicas").EnumerateArray())
-            .Select(r => r.GetProperty("pid").GetInt32())
-            .ToArray();
+        var pids = ReplicaProcessIds(await admin.GetStringAsync("admin/status"));
         Assert.Single(pids);
         Assert.All(pids, pid => Assert.True(IsAlive(pid)));
         return pids;
+    }
+
+    /// <summary>The process ids of the replicas <c>/admin/status</c> lists, launched ones only.</summary>
+    private static int[] ReplicaProcessIds(string statusJson)
+    {
+        using var status = JsonDocument.Parse(statusJson);
+        return status.RootElement.GetProperty("services")[0].GetProperty("pools").EnumerateArray()
+            .SelectMany(p => p.GetProperty("replicas").EnumerateArray())
+            .Where(r => r.TryGetProperty("pid", out var pid) && pid.ValueKind == JsonValueKind.Number)
+            .Select(r => r.GetProperty("pid").GetInt32())
+            .ToArray();
     }
 
     // A zombie (exited, not yet reaped) counts as gone: it runs nothing and holds no port.
