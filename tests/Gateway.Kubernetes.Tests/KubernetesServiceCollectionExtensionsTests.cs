@@ -42,7 +42,7 @@ public sealed class KubernetesServiceCollectionExtensionsTests
         var e = Assert.Throws<InvalidOperationException>(() => ReplicaSources.Create(Pool(), KubernetesPool, services));
 
         Assert.Equal(
-            "Pool 'on-prem' discovers its replicas on Kubernetes, but the host did not register the Kubernetes source (AddKubernetesReplicaSources)",
+            "Pool 'on-prem' discovers its replicas on Kubernetes, but the host did not add Kubernetes (AddKubernetes)",
             e.Message);
     }
 
