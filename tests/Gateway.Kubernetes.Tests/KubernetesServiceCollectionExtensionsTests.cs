@@ -25,7 +25,7 @@ public sealed class KubernetesServiceCollectionExtensionsTests
             .AddSingleton(TimeProvider.System)
             .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
             .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
-            .AddKubernetesReplicaSources()
+            .AddKubernetes()
             .BuildServiceProvider();
 
         var source = ReplicaSources.Create(Pool(), KubernetesPool, services);
