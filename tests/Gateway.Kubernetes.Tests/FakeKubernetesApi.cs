@@ -32,7 +32,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     private long _version = 100;
     private int _lists;
     private int _failingLists;
-    private int _expiringWatches;
+    private int _refusedWatches;
 
     private FakeKubernetesApi(WebApplication app) => _app = app;
 
@@ -179,13 +179,38 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>The next <paramref name="count"/> EndpointSlice lists fail with 500, as from an overloaded API server.</summary>
     public void FailNextLists(int count) => Interlocked.Exchange(ref _failingLists, count);
 
+    /// <summary>The next <paramref name="count"/> watch requests are refused with HTTP 410 Gone, their resourceVersion being too old.</summary>
+    public void RefuseNextWatches(int count) => Interlocked.Exchange(ref _refusedWatches, count);
+
+    /// <summary>A Lease as another gateway left it: held by <paramref name="holder"/>, renewed at <paramref name="renewed"/>.</summary>
+    public void AddLease(string ns, string name, string holder, int durationSeconds, DateTimeOffset renewed)
+    {
+        lock (_lock)
+        {
+            var time = renewed.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            _leases[$"{ns}/{name}"] = new JsonObject
+            {
+                ["apiVersion"] = "coordination.k8s.io/v1",
+                ["kind"] = "Lease",
+                ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns, ["resourceVersion"] = NextVersion() },
+                ["spec"] = new JsonObject
+                {
+                    ["holderIdentity"] = holder,
+                    ["leaseDurationSeconds"] = durationSeconds,
+                    ["acquireTime"] = time,
+                    ["renewTime"] = time,
+                    ["leaseTransitions"] = 0,
+                },
+            };
+        }
+    }
+
     /// <summary>
-    /// Watches open now, and the next one, end the way the API server ends a watch whose resourceVersion is too old:
-    /// an ERROR event carrying a 410 Gone Status, then the end of the response.
+    /// Watches open now end the way the API server ends a watch whose resourceVersion has become too old: an ERROR
+    /// event carrying a 410 Gone Status, then the end of the response.
     /// </summary>
     public void ExpireWatches()
     {
-        Interlocked.Exchange(ref _expiringWatches, 1);
         lock (_lock)
         {
             foreach (var watcher in _watchers)
@@ -300,11 +325,14 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
 
     private async Task WatchAsync(HttpContext context, string ns, string selector)
     {
-        var channel = Channel.CreateUnbounded<string>();
-        if (Interlocked.Exchange(ref _expiringWatches, 0) == 1)
+        if (Interlocked.Decrement(ref _refusedWatches) >= 0)
         {
-            channel.Writer.TryWrite(ExpiredLine);
+            await Status(410, "Expired", "too old resource version: 101 (2001)").ExecuteAsync(context);
+            return;
         }
+
+        Interlocked.Exchange(ref _refusedWatches, 0);
+        var channel = Channel.CreateUnbounded<string>();
 
         lock (_lock)
         {
