@@ -18,6 +18,22 @@ namespace Gateway.Kubernetes.Tests;
 /// </summary>
 internal sealed class FakeKubernetesApi : IAsyncDisposable
 {
+    /// <summary>The API server's last word on a watch whose resourceVersion is too old.</summary>
+    private static readonly string ExpiredLine = new JsonObject
+    {
+        ["type"] = "ERROR",
+        ["object"] = new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Failure",
+            ["message"] = "too old resource version: 101 (2001)",
+            ["reason"] = "Expired",
+            ["code"] = 410,
+        },
+    }.ToJsonString();
+
     private readonly Lock _lock = new();
     private readonly WebApplication _app;
     private readonly Dictionary<string, JsonObject> _slices = new(StringComparer.Ordinal);
@@ -414,21 +430,6 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         };
         return Results.Text(status.ToJsonString(), "application/json", statusCode: code);
     }
-
-    private static readonly string ExpiredLine = new JsonObject
-    {
-        ["type"] = "ERROR",
-        ["object"] = new JsonObject
-        {
-            ["kind"] = "Status",
-            ["apiVersion"] = "v1",
-            ["metadata"] = new JsonObject(),
-            ["status"] = "Failure",
-            ["message"] = "too old resource version: 101 (2001)",
-            ["reason"] = "Expired",
-            ["code"] = 410,
-        },
-    }.ToJsonString();
 
     private string NextVersion() => (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
 

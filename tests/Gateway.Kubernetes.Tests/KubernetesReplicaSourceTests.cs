@@ -133,7 +133,7 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
 
         time.Advance(TimeSpan.FromSeconds(1));
         await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
-        Assert.Equal(4, _api.ListCount);
+        await WaitForListsAsync(4);
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
         _api.ExpireWatches();
 
         await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
-        Assert.Equal(4, _api.ListCount);
+        await WaitForListsAsync(4);
 
         // The fresh watch follows pods again.
         await WaitForWatchesAsync(2);
@@ -167,7 +167,7 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
 
         // No retry delay: the clock never moves, yet both sources list again and watch.
         await WaitForWatchesAsync(2);
-        Assert.Equal(4, _api.ListCount);
+        await WaitForListsAsync(4);
         _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
         await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
     }
@@ -193,7 +193,7 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
 
         time.Advance(TimeSpan.FromMilliseconds(1));
         await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready"]);
-        Assert.Equal(4, _api.ListCount);
+        await WaitForListsAsync(4);
         await Eventually.WaitAsync(() => Task.FromResult(_sources.TrueForAll(s => s.HasDiscovered)), seen => seen, Deadline, "both sources discovered");
         Assert.Null(Gateway.Telemetry.Readiness.Check(_topology!, _sources));
     }
@@ -254,6 +254,10 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
             seen => seen.SequenceEqual(expected),
             Deadline,
             $"pool {pool.Name} holding [{string.Join(", ", expected)}]");
+
+    /// <summary>Both pools' sources list on their own: one pool can be up to date before the other has listed.</summary>
+    private Task<int> WaitForListsAsync(int count) =>
+        Eventually.WaitAsync(() => Task.FromResult(_api.ListCount), seen => seen == count, Deadline, $"{count} lists");
 
     private Task<int> WaitForWatchesAsync(int count) =>
         Eventually.WaitAsync(() => Task.FromResult(_api.WatchCount), seen => seen == count, Deadline, $"{count} open watches");
