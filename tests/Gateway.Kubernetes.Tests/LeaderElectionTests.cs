@@ -85,6 +85,35 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoGateways_LeaderCutOffFromTheApi_StopsLeadingBeforeTheOtherTakesOverAndPatches()
+    {
+        var partition = new Partition();
+        var a = await StartGatewayAsync("gateway-a", partition);
+        await Eventually.WaitAsync(() => Task.FromResult(Leadership(a).IsLeader), leading => leading, Deadline, "gateway-a leading");
+        var b = await StartGatewayAsync("gateway-b");
+        await Eventually.WaitAsync(() => Task.FromResult(ScalePatches().Count), count => count >= 1, Deadline, "scale patches");
+
+        // gateway-a can no longer renew; gateway-b must wait for its lease to expire, and a must have stopped by then.
+        partition.Cut = true;
+        var bothLed = false;
+        await Eventually.WaitAsync(
+            () =>
+            {
+                bothLed |= Leadership(a).IsLeader && Leadership(b).IsLeader;
+                return Task.FromResult(Leadership(b).IsLeader);
+            },
+            leading => leading,
+            Deadline,
+            "gateway-b leading");
+
+        Assert.False(bothLed);
+        Assert.False(Leadership(a).IsLeader);
+        await Eventually.WaitAsync(
+            () => Task.FromResult(ScalePatches().Count(p => p.Authorization == "Bearer gateway-b")), count => count >= 1, Deadline, "patches by gateway-b");
+        Assert.Equal("gateway-b", (string?)_api.Find("leases", "default", "qwen-gateway")!["spec"]!["holderIdentity"]);
+    }
+
+    [Fact]
     public async Task Leader_LeaseOfAGatewayThatVanished_TakenOverOnlyOnceItExpires()
     {
         _api.AddLease("default", "qwen-gateway", "gateway-crashed", durationSeconds: 2, DateTimeOffset.UtcNow);
@@ -144,7 +173,7 @@ public sealed class LeaderElectionTests : IAsyncLifetime
 
     private List<RecordedRequest> ScalePatches() => [.. _api.Writes().Where(w => w.Path == ScalePath)];
 
-    private async Task<WebApplication> StartGatewayAsync(string identity)
+    private async Task<WebApplication> StartGatewayAsync(string identity, Partition? partition = null)
     {
         var options = new GatewayOptions
         {
@@ -180,7 +209,7 @@ public sealed class LeaderElectionTests : IAsyncLifetime
 
         // Each gateway has its own token, so the fake can tell whose patch it received.
         var configuration = new KubernetesClientConfiguration { Host = _api.Url, AccessToken = identity };
-        var client = new k8s.Kubernetes(configuration);
+        var client = partition is null ? new k8s.Kubernetes(configuration) : new k8s.Kubernetes(configuration, partition);
         _clients.Add(client);
         var logging = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" }).Build();
         var gateway = GatewayApplication.Build(options, logging, services => services
@@ -190,5 +219,20 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         _gateways.Add(gateway);
         await gateway.StartAsync();
         return gateway;
+    }
+
+    /// <summary>A network partition between one gateway and the API server: once cut, its requests fail to connect.</summary>
+    private sealed class Partition : DelegatingHandler
+    {
+        private volatile bool _cut;
+
+        public bool Cut
+        {
+            get => _cut;
+            set => _cut = value;
+        }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            _cut ? throw new HttpRequestException("connection refused (partitioned)") : base.SendAsync(request, cancellationToken);
     }
 }
