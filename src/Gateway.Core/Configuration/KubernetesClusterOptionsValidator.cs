@@ -12,6 +12,12 @@ internal static class KubernetesClusterOptionsValidator
 
     public static void Check(List<string> errors, KubernetesClusterOptions options, string path)
     {
+        // Read when the first Kubernetes pool starts: a wrong path is better named now than as a failed start later.
+        if (options.Kubeconfig.Length > 0 && !File.Exists(options.Kubeconfig))
+        {
+            errors.Add($"{path}:Kubeconfig: file '{options.Kubeconfig}' does not exist");
+        }
+
         var election = options.LeaderElection;
         if (!election.Enabled)
         {
@@ -24,7 +30,7 @@ internal static class KubernetesClusterOptionsValidator
             errors.Add($"{electionPath}:LeaseName: must be a DNS subdomain (lower-case letters, digits, '-', '.'), got '{election.LeaseName}'");
         }
 
-        if (election.Namespace.Length > 0 && !IsDnsSubdomain(election.Namespace))
+        if (election.Namespace.Length is > 63 || election.Namespace.Length > 0 && (!IsDnsSubdomain(election.Namespace) || election.Namespace.Contains('.', StringComparison.Ordinal)))
         {
             errors.Add($"{electionPath}:Namespace: must be empty (the gateway's own namespace) or a namespace name, got '{election.Namespace}'");
         }

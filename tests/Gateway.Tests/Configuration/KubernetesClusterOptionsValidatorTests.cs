@@ -19,13 +19,15 @@ public sealed class KubernetesClusterOptionsValidatorTests
     [Fact]
     public void Load_KubernetesSection_BindsClientAndElection()
     {
+        var kubeconfig = Path.GetTempFileName();
+        using var cleanup = new TemporaryFile(kubeconfig);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Gateway:Services:0:Name"] = "qwen-chat",
             ["Gateway:Services:0:Models:0"] = "qwen",
             ["Gateway:Services:0:Pools:0:Name"] = "on-prem",
             ["Gateway:Services:0:Pools:0:Static:0"] = "http://10.0.0.1:8000",
-            ["Gateway:Kubernetes:Kubeconfig"] = "/etc/gateway/kubeconfig",
+            ["Gateway:Kubernetes:Kubeconfig"] = kubeconfig,
             ["Gateway:Kubernetes:Context"] = "ack-prod",
             ["Gateway:Kubernetes:LeaderElection:Enabled"] = "true",
             ["Gateway:Kubernetes:LeaderElection:LeaseName"] = "qwen-gateway",
@@ -35,7 +37,7 @@ public sealed class KubernetesClusterOptionsValidatorTests
 
         var election = kubernetes.LeaderElection;
         Assert.Equal(
-            ("/etc/gateway/kubeconfig", "ack-prod", true, "", "qwen-gateway", "", 15, 10.0, 2.0),
+            (kubeconfig, "ack-prod", true, "", "qwen-gateway", "", 15, 10.0, 2.0),
             (kubernetes.Kubeconfig, kubernetes.Context, election.Enabled, election.Namespace, election.LeaseName, election.Identity,
                 election.LeaseDurationSeconds, election.RenewDeadlineSeconds, election.RetryPeriodSeconds));
     }
@@ -87,6 +89,23 @@ public sealed class KubernetesClusterOptionsValidatorTests
     }
 
     [Fact]
+    public void Check_NamespaceWithADot_NamesNamespace()
+    {
+        Assert.Equal(
+            ["Gateway:Kubernetes:LeaderElection:Namespace: must be empty (the gateway's own namespace) or a namespace name, got 'gateways.prod'"],
+            GatewayOptionsValidator.Check(WithElection(e => e.Namespace = "gateways.prod")));
+    }
+
+    [Fact]
+    public void Check_KubeconfigMissing_NamesKubeconfig()
+    {
+        var options = WithElection(e => e.Enabled = false);
+        options.Kubernetes.Kubeconfig = "/nonexistent/kubeconfig";
+
+        Assert.Equal(["Gateway:Kubernetes:Kubeconfig: file '/nonexistent/kubeconfig' does not exist"], GatewayOptionsValidator.Check(options));
+    }
+
+    [Fact]
     public void Check_LeaseDurationZero_NamesLeaseDuration()
     {
         Assert.Equal(
@@ -121,5 +140,10 @@ public sealed class KubernetesClusterOptionsValidatorTests
                 e.RenewDeadlineSeconds = 5;
                 e.RetryPeriodSeconds = 5;
             })));
+    }
+
+    private sealed class TemporaryFile(string path) : IDisposable
+    {
+        public void Dispose() => File.Delete(path);
     }
 }
