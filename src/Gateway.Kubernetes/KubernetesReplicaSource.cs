@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Gateway.Backends;
 using Gateway.Configuration;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -12,12 +14,15 @@ namespace Gateway.Kubernetes;
 /// label: lists the service's EndpointSlices, then watches them, and lists again every resync period in case an
 /// event was missed. A ready endpoint is a <see cref="ReplicaState.Ready"/> replica, a terminating one
 /// <see cref="ReplicaState.Draining"/>, any other <see cref="ReplicaState.Provisioning"/>; an endpoint that
-/// vanishes takes its replica with it.
+/// vanishes takes its replica with it. A replica the scaler has given back (<see cref="Release"/>) stays draining
+/// until its pod is gone, whatever its endpoint says meanwhile.
 /// </summary>
-internal sealed partial class KubernetesReplicaSource : IReplicaSource, IAsyncDisposable
+internal sealed partial class KubernetesReplicaSource : IDiscoveringReplicaSource, IAsyncDisposable
 {
     private const string ServiceNameLabel = "kubernetes.io/service-name";
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>Between a failed list or watch and the next attempt.</summary>
+    internal static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
     private readonly Pool _pool;
     private readonly KubernetesSourceOptions _options;
@@ -31,8 +36,14 @@ internal sealed partial class KubernetesReplicaSource : IReplicaSource, IAsyncDi
     private readonly Dictionary<string, Replica> _replicas = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _labelValues = new(StringComparer.Ordinal);
 
+    // Shared with the scaler, which runs on the scaling loop: the pod behind each replica, and the replicas given back.
+    private readonly ConcurrentDictionary<Replica, PodReference> _pods = new();
+    private readonly Lock _stateLock = new();
+    private readonly HashSet<Replica> _released = [];
+
     private CancellationTokenSource? _stopping;
     private Task _loop = Task.CompletedTask;
+    private volatile bool _discovered;
 
     public KubernetesReplicaSource(Pool pool, KubernetesSourceOptions options, IKubernetes client, TimeProvider time, ILogger<KubernetesReplicaSource> logger)
     {
@@ -45,6 +56,34 @@ internal sealed partial class KubernetesReplicaSource : IReplicaSource, IAsyncDi
     }
 
     public Pool Pool => _pool;
+
+    /// <summary>True once the first list of the service's EndpointSlices has been applied to the pool.</summary>
+    public bool HasDiscovered => _discovered;
+
+    /// <summary>The namespace of the service whose pods are the replicas.</summary>
+    public string Namespace => _options.Namespace;
+
+    /// <summary>The pod behind <paramref name="replica"/> (its endpoint's target), or null when the endpoint names none.</summary>
+    public PodReference? FindPod(Replica replica) => _pods.TryGetValue(replica, out var pod) ? pod : null;
+
+    /// <summary>
+    /// Marks <paramref name="replica"/> as given back by the scaler: it stays draining (no new requests) until its
+    /// pod leaves the endpoints, even while the pod still reports ready, so the scale controller does not count it
+    /// again and choose another replica to remove.
+    /// </summary>
+    public void Release(Replica replica)
+    {
+        lock (_stateLock)
+        {
+            if (replica.State == ReplicaState.Stopped)
+            {
+                return;
+            }
+
+            _released.Add(replica);
+            replica.SetState(ReplicaState.Draining);
+        }
+    }
 
     /// <summary>
     /// Starts discovery and returns at once: an API server that does not answer must not keep the gateway from
@@ -117,14 +156,31 @@ internal sealed partial class KubernetesReplicaSource : IReplicaSource, IAsyncDi
         }
 
         await ReconcileAsync(stopping);
+        if (!_discovered)
+        {
+            _discovered = true;
+            LogDiscovered(_logger, _pool.Name, _options.Namespace, _options.ServiceName, _replicas.Count);
+        }
 
         using var resync = new CancellationTokenSource(TimeSpan.FromSeconds(_options.ResyncSeconds), _time);
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(stopping, resync.Token);
+
+        // The API server reports a watch it cannot serve (410 Gone: the listed version is too old) as an ERROR event
+        // carrying a Status; the client hands that to onError instead of the loop. Either way the answer is a fresh list.
+        var expired = false;
         var events = _client.DiscoveryV1.WatchListNamespacedEndpointSliceAsync(
             _options.Namespace,
             allowWatchBookmarks: true,
             labelSelector: _labelSelector,
             resourceVersion: list.Metadata.ResourceVersion,
+            onError: e =>
+            {
+                if (e is KubernetesException)
+                {
+                    expired = true;
+                    watching.Cancel();
+                }
+            },
             cancellationToken: watching.Token);
         try
         {
@@ -140,7 +196,7 @@ internal sealed partial class KubernetesReplicaSource : IReplicaSource, IAsyncDi
                         _slices.Remove(slice.Metadata.Name);
                         break;
                     case WatchEventType.Error:
-                        // Usually 410 Gone: the resource version is too old to watch from; list again.
+                        LogWatchExpired(_logger, _pool.Name);
                         return;
                     default:
                         continue;
@@ -149,16 +205,25 @@ internal sealed partial class KubernetesReplicaSource : IReplicaSource, IAsyncDi
                 await ReconcileAsync(stopping);
             }
         }
-        catch (OperationCanceledException) when (resync.IsCancellationRequested && !stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested && (resync.IsCancellationRequested || expired))
         {
-            // The resync period is over: the loop lists again.
+            // The resync period is over, or the watch expired: the loop lists again.
+            if (expired)
+            {
+                LogWatchExpired(_logger, _pool.Name);
+            }
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Gone)
+        {
+            // The watch request itself was refused as too old: list again at once, no need to wait.
+            LogWatchExpired(_logger, _pool.Name);
         }
     }
 
     /// <summary>Brings the pool's replicas in line with the endpoints of every known slice that belong to the pool.</summary>
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        var wanted = new Dictionary<string, ReplicaState>(StringComparer.Ordinal);
+        var wanted = new Dictionary<string, (ReplicaState State, PodReference? Pod)>(StringComparer.Ordinal);
         foreach (var slice in _slices.Values)
         {
             var port = FindPort(slice);
@@ -178,47 +243,71 @@ internal sealed partial class KubernetesReplicaSource : IReplicaSource, IAsyncDi
                 var state = StateOf(endpoint.Conditions);
 
                 // The same pod may sit in two slices while they are rebalanced; the more serving state wins.
-                if (!wanted.TryGetValue(address, out var seen) || Rank(state) > Rank(seen))
+                if (!wanted.TryGetValue(address, out var seen) || Rank(state) > Rank(seen.State))
                 {
-                    wanted[address] = state;
+                    wanted[address] = (state, PodOf(endpoint));
                 }
             }
         }
 
-        foreach (var (address, state) in wanted)
+        // Under the lock the scaler takes to give a replica back, so a released replica is never made ready again.
+        lock (_stateLock)
         {
-            if (!_replicas.TryGetValue(address, out var replica))
+            foreach (var (address, (state, pod)) in wanted)
             {
-                replica = _pool.AddReplica(new Uri(address), state);
-                _replicas[address] = replica;
-                LogAdded(_logger, replica.Id, address, state);
-            }
-            else if (replica.State != state)
-            {
-                replica.SetState(state);
-                LogStateChanged(_logger, replica.Id, state);
-            }
-        }
+                if (!_replicas.TryGetValue(address, out var replica))
+                {
+                    replica = _pool.AddReplica(new Uri(address), state);
+                    _replicas[address] = replica;
+                    LogAdded(_logger, replica.Id, address, state);
+                }
+                else
+                {
+                    var effective = _released.Contains(replica) ? ReplicaState.Draining : state;
+                    if (replica.State != effective)
+                    {
+                        replica.SetState(effective);
+                        LogStateChanged(_logger, replica.Id, effective);
+                    }
+                }
 
-        List<string>? gone = null;
-        foreach (var (address, replica) in _replicas)
-        {
-            if (!wanted.ContainsKey(address))
-            {
-                _pool.RemoveReplica(replica);
-                LogRemoved(_logger, replica.Id, address);
-                (gone ??= []).Add(address);
+                if (pod is { } known)
+                {
+                    _pods[replica] = known;
+                }
+                else
+                {
+                    _pods.TryRemove(replica, out _);
+                }
             }
-        }
 
-        if (gone is not null)
-        {
-            foreach (var address in gone)
+            List<string>? gone = null;
+            foreach (var (address, replica) in _replicas)
             {
-                _replicas.Remove(address);
+                if (!wanted.ContainsKey(address))
+                {
+                    _pool.RemoveReplica(replica);
+                    _released.Remove(replica);
+                    _pods.TryRemove(replica, out _);
+                    LogRemoved(_logger, replica.Id, address);
+                    (gone ??= []).Add(address);
+                }
+            }
+
+            if (gone is not null)
+            {
+                foreach (var address in gone)
+                {
+                    _replicas.Remove(address);
+                }
             }
         }
     }
+
+    private PodReference? PodOf(V1Endpoint endpoint) =>
+        endpoint.TargetRef is { Kind: "Pod", Name: { Length: > 0 } name } target
+            ? new PodReference(target.NamespaceProperty ?? _options.Namespace, name)
+            : null;
 
     private int? FindPort(V1EndpointSlice slice)
     {
@@ -317,4 +406,10 @@ internal sealed partial class KubernetesReplicaSource : IReplicaSource, IAsyncDi
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Discovery of pool {Pool} from service {Namespace}/{Service} failed; retrying")]
     private static partial void LogDiscoveryFailed(ILogger logger, Exception exception, string pool, string @namespace, string service);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Pool {Pool} listed service {Namespace}/{Service}: {Replicas} replicas")]
+    private static partial void LogDiscovered(ILogger logger, string pool, string @namespace, string service, int replicas);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Watch of pool {Pool}'s endpoints expired; listing again")]
+    private static partial void LogWatchExpired(ILogger logger, string pool);
 }

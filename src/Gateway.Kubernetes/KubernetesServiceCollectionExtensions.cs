@@ -1,25 +1,67 @@
 using Gateway.Backends;
+using Gateway.Configuration;
+using Gateway.Scaling;
+using Gateway.Telemetry;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Kubernetes;
 
-/// <summary>Wires Kubernetes discovery into a gateway host.</summary>
+/// <summary>Wires Kubernetes into a gateway host: discovery, scaling and leader election, on one API client.</summary>
 public static class KubernetesServiceCollectionExtensions
 {
     /// <summary>
-    /// Lets pools use a <c>Kubernetes</c> replica source. The API client is built lazily, on first use: in the
-    /// cluster from the pod's service account (<c>KUBERNETES_SERVICE_HOST</c> is set), elsewhere from the
-    /// kubeconfig (<c>KUBECONFIG</c> or <c>~/.kube/config</c>); a gateway with no Kubernetes pool never needs either.
+    /// Lets pools take their replicas from a service's EndpointSlices (<c>Kubernetes</c> source) and be scaled through
+    /// a Deployment or a KServe InferenceService (<c>Scaling:Kubernetes</c>), and, when
+    /// <c>Gateway:Kubernetes:LeaderElection:Enabled</c>, lets only the holder of a Lease scale. The API client is built
+    /// lazily, on first use, from <c>Gateway:Kubernetes</c> (see <see cref="KubernetesClusterOptions"/>): a gateway
+    /// with no Kubernetes pool and no leader election never needs a cluster. Call after <c>AddInferenceGateway</c>.
     /// </summary>
-    public static IServiceCollection AddKubernetesReplicaSources(this IServiceCollection services)
+    public static IServiceCollection AddKubernetes(this IServiceCollection services) =>
+        services.AddKubernetes(Environment.GetEnvironmentVariable);
+
+    internal static IServiceCollection AddKubernetes(this IServiceCollection services, Func<string, string?> environment)
     {
-        services.TryAddSingleton<IKubernetes>(_ => new k8s.Kubernetes(
-            KubernetesClientConfiguration.IsInCluster()
-                ? KubernetesClientConfiguration.InClusterConfig()
-                : KubernetesClientConfiguration.BuildConfigFromConfigFile()));
+        services.TryAddSingleton(sp => KubernetesClientConfigurations.Create(Cluster(sp), environment));
+        services.TryAddSingleton<IKubernetes>(sp => new k8s.Kubernetes(sp.GetRequiredService<KubernetesClientConfiguration>()));
         services.AddSingleton<IReplicaSourceFactory, KubernetesReplicaSourceFactory>();
+        services.AddSingleton<IPoolScalerFactory, KubernetesPoolScalerFactory>();
+
+        // Registered after the core's sole leadership, so it wins when the election is on; off, the core's stays.
+        services.AddSingleton(sp =>
+        {
+            var election = Cluster(sp).LeaderElection;
+            return new KubernetesLeadership(
+                sp.GetRequiredService<IKubernetes>(),
+                election,
+                KubernetesLeadership.NamespaceFor(election, sp.GetRequiredService<KubernetesClientConfiguration>(), environment),
+                KubernetesLeadership.IdentityFor(election, environment),
+                sp.GetService<GatewayMetrics>(),
+                sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                sp.GetRequiredService<ILogger<KubernetesLeadership>>());
+        });
+        services.AddSingleton<IScalingLeadership>(sp => Cluster(sp).LeaderElection.Enabled
+            ? sp.GetRequiredService<KubernetesLeadership>()
+            : new SoleLeadership());
+        services.AddSingleton<IHostedService>(sp => Cluster(sp).LeaderElection.Enabled
+            ? sp.GetRequiredService<KubernetesLeadership>()
+            : NoElection.Instance);
         return services;
+    }
+
+    private static KubernetesClusterOptions Cluster(IServiceProvider services) =>
+        services.GetService<GatewayOptions>()?.Kubernetes ?? new KubernetesClusterOptions();
+
+    /// <summary>Stands in for the election's hosted service when there is no election.</summary>
+    private sealed class NoElection : IHostedService
+    {
+        public static readonly NoElection Instance = new();
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

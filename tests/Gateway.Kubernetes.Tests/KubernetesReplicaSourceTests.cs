@@ -16,6 +16,7 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
 
     private readonly List<KubernetesReplicaSource> _sources = [];
     private FakeKubernetesApi _api = null!;
+    private GatewayTopology? _topology;
     private k8s.Kubernetes _client = null!;
 
     public async Task InitializeAsync()
@@ -117,7 +118,7 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Resync_AfterTheResyncPeriod_ListsAgainAndSeesAMissedChange()
     {
-        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0")));
         var (onPrem, _) = await StartAsync(KubernetesLabelTarget.Node, time, resyncSeconds: 300);
         await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready"]);
@@ -132,7 +133,69 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
 
         time.Advance(TimeSpan.FromSeconds(1));
         await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
-        Assert.Equal(4, _api.ListCount);
+        await WaitForListsAsync(4);
+    }
+
+    [Fact]
+    public async Task Watch_EndsWith410Gone_ListsAgainAndKeepsFollowingPods()
+    {
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0")));
+        var (onPrem, _) = await StartAsync(KubernetesLabelTarget.Node);
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready"]);
+        await WaitForWatchesAsync(2);
+
+        // A change the watch never delivers, then the API server ends both watches: their version is too old.
+        _api.ApplySilently(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        _api.ExpireWatches();
+
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
+        await WaitForListsAsync(4);
+
+        // The fresh watch follows pods again.
+        await WaitForWatchesAsync(2);
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        await WaitForAsync(onPrem, ["http://10.0.0.12:8000/ Ready"]);
+    }
+
+    [Fact]
+    public async Task Watch_RefusedWithHttp410_ListsAgainAtOnceAndKeepsFollowingPods()
+    {
+        var time = new CountingTimeProvider();
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0")));
+        _api.RefuseNextWatches(2);
+        var (onPrem, _) = await StartAsync(KubernetesLabelTarget.Node, time);
+
+        // No retry delay: the clock never moves, yet both sources list again and watch.
+        await WaitForWatchesAsync(2);
+        await WaitForListsAsync(4);
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
+    }
+
+    [Fact]
+    public async Task List_Fails_NotDiscoveredUntilTheRetryAfterTheRetryDelaySucceeds()
+    {
+        var time = new CountingTimeProvider();
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0")));
+        _api.FailNextLists(2);
+        var (onPrem, _) = await StartAsync(KubernetesLabelTarget.Node, time);
+
+        // Both first lists failed and both sources wait for the retry delay on the fake clock.
+        await Eventually.WaitAsync(() => Task.FromResult(time.Timers), seen => seen == 2, Deadline, "both sources waiting to retry");
+        Assert.Equal(2, _api.ListCount);
+        Assert.All(_sources, source => Assert.False(source.HasDiscovered));
+        Assert.Equal(
+            "not ready: pool on-prem of service qwen-chat has not listed its replicas yet",
+            Gateway.Telemetry.Readiness.Check(_topology!, _sources));
+
+        time.Advance(KubernetesReplicaSource.RetryDelay - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(2, _api.ListCount);
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready"]);
+        await WaitForListsAsync(4);
+        await Eventually.WaitAsync(() => Task.FromResult(_sources.TrueForAll(s => s.HasDiscovered)), seen => seen, Deadline, "both sources discovered");
+        Assert.Null(Gateway.Telemetry.Readiness.Check(_topology!, _sources));
     }
 
     private async Task<(Pool OnPrem, Pool Cloud)> StartAsync(KubernetesLabelTarget labelOn, TimeProvider? time = null, double resyncSeconds = 300)
@@ -158,6 +221,7 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
         Assert.Empty(GatewayOptionsValidator.Check(options));
 
         var topology = new GatewayTopology(options, time ?? TimeProvider.System, new Random(1));
+        _topology = topology;
         var service = topology.Find("qwen-chat", "default")!;
         var onPrem = service.FindPool("on-prem")!;
         var cloud = service.FindPool("cloud")!;
@@ -191,6 +255,24 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
             Deadline,
             $"pool {pool.Name} holding [{string.Join(", ", expected)}]");
 
+    /// <summary>Both pools' sources list on their own: one pool can be up to date before the other has listed.</summary>
+    private Task<int> WaitForListsAsync(int count) =>
+        Eventually.WaitAsync(() => Task.FromResult(_api.ListCount), seen => seen == count, Deadline, $"{count} lists");
+
     private Task<int> WaitForWatchesAsync(int count) =>
         Eventually.WaitAsync(() => Task.FromResult(_api.WatchCount), seen => seen == count, Deadline, $"{count} open watches");
+
+    /// <summary>A fake clock that counts the timers made on it, so a test knows a delay has begun before it moves the clock.</summary>
+    private sealed class CountingTimeProvider() : FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))
+    {
+        private int _timers;
+
+        public int Timers => Volatile.Read(ref _timers);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timers);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
+    }
 }

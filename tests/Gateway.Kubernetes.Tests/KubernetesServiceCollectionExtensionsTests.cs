@@ -1,8 +1,10 @@
 using Gateway.Backends;
 using Gateway.Configuration;
 using Gateway.Routing;
+using Gateway.Scaling;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -25,13 +27,36 @@ public sealed class KubernetesServiceCollectionExtensionsTests
             .AddSingleton(TimeProvider.System)
             .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
             .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
-            .AddKubernetesReplicaSources()
+            .AddKubernetes()
             .BuildServiceProvider();
 
         var source = ReplicaSources.Create(Pool(), KubernetesPool, services);
 
         Assert.IsType<KubernetesReplicaSource>(source);
         Assert.Same(client, services.GetRequiredService<IKubernetes>());
+    }
+
+    [Fact]
+    public void Leadership_ElectionOff_EveryGatewayScalesAlone()
+    {
+        using var services = Services(new GatewayOptions());
+
+        Assert.IsType<SoleLeadership>(services.GetRequiredService<IScalingLeadership>());
+        Assert.DoesNotContain(services.GetServices<IHostedService>(), s => s is KubernetesLeadership);
+    }
+
+    [Fact]
+    public void Leadership_ElectionOn_ReplacesTheSoleLeaderAndRunsTheElection()
+    {
+        var options = new GatewayOptions();
+        options.Kubernetes.LeaderElection.Enabled = true;
+        options.Kubernetes.LeaderElection.Identity = "gateway-a";
+        using var services = Services(options);
+
+        var leadership = Assert.IsType<KubernetesLeadership>(services.GetRequiredService<IScalingLeadership>());
+        Assert.Contains(services.GetServices<IHostedService>(), s => ReferenceEquals(s, leadership));
+        Assert.Equal(("gateway-a", "default"), (leadership.Identity, leadership.Namespace));
+        Assert.False(leadership.IsLeader);
     }
 
     [Fact]
@@ -42,9 +67,21 @@ public sealed class KubernetesServiceCollectionExtensionsTests
         var e = Assert.Throws<InvalidOperationException>(() => ReplicaSources.Create(Pool(), KubernetesPool, services));
 
         Assert.Equal(
-            "Pool 'on-prem' discovers its replicas on Kubernetes, but the host did not register the Kubernetes source (AddKubernetesReplicaSources)",
+            "Pool 'on-prem' discovers its replicas on Kubernetes, but the host did not add Kubernetes (AddKubernetes)",
             e.Message);
     }
+
+    /// <summary>The core's sole leader first (as AddScaling registers it), then the host's Kubernetes, as in GatewayApplication.</summary>
+    private static ServiceProvider Services(GatewayOptions options) =>
+        new ServiceCollection()
+            .AddSingleton(options)
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
+            .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
+            .AddSingleton(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" })
+            .AddSingleton<IScalingLeadership, SoleLeadership>()
+            .AddKubernetes(_ => null)
+            .BuildServiceProvider();
 
     private static Pool Pool()
     {

@@ -22,7 +22,7 @@ internal static class ReplicaSources
         if (options.Kubernetes is not null)
         {
             throw new InvalidOperationException(
-                $"Pool '{pool.Name}' discovers its replicas on Kubernetes, but the host did not register the Kubernetes source (AddKubernetesReplicaSources)");
+                $"Pool '{pool.Name}' discovers its replicas on Kubernetes, but the host did not add Kubernetes (AddKubernetes)");
         }
 
         if (options.Process is { } process)

@@ -28,6 +28,9 @@ public sealed class GatewayOptions
 
     /// <summary>The inference services behind the gateway.</summary>
     public List<ServiceOptions> Services { get; set; } = [];
+
+    /// <summary>The Kubernetes cluster of Kubernetes pools and of leader election: how to reach it, and whether to elect a leader.</summary>
+    public KubernetesClusterOptions Kubernetes { get; set; } = new();
 }
 
 /// <summary>Timeouts and retries of the hop from the gateway to a replica.</summary>

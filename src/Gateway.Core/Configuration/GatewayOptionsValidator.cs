@@ -50,6 +50,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             errors.Add($"{Root}:Forwarding:MaxAttempts: must be between 1 and 5, got {forwarding.MaxAttempts}");
         }
 
+        KubernetesClusterOptionsValidator.Check(errors, options.Kubernetes, $"{Root}:Kubernetes");
         if (options.Services.Count == 0)
         {
             errors.Add($"{Root}:Services: at least one service is needed");

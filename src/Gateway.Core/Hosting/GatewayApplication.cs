@@ -112,5 +112,6 @@ public static class GatewayApplication
         to.MaxRequestBodyBytes = from.MaxRequestBodyBytes;
         to.Forwarding = from.Forwarding;
         to.Services = from.Services;
+        to.Kubernetes = from.Kubernetes;
     }
 }

@@ -8,7 +8,11 @@ namespace Gateway.Hosting;
 /// <summary>Starts every pool's replica source with the gateway and stops them, children included, when it stops.</summary>
 internal sealed class ReplicaSourcesService(GatewayTopology topology, GatewayOptions options, IServiceProvider services) : IHostedService
 {
-    private readonly List<IReplicaSource> _sources = [];
+    // Swapped whole on each start: /readyz reads it from request threads while the sources start.
+    private volatile IReplicaSource[] _sources = [];
+
+    /// <summary>The sources started so far.</summary>
+    public IReadOnlyList<IReplicaSource> Sources => _sources;
 
     /// <summary>
     /// The source that fills <paramref name="pool"/>, once this service has started; the scaling loop starts after
@@ -37,7 +41,7 @@ internal sealed class ReplicaSourcesService(GatewayTopology topology, GatewayOpt
             {
                 var pool = service.FindPool(poolOptions.Name)!;
                 var source = ReplicaSources.Create(pool, poolOptions, services);
-                _sources.Add(source);
+                _sources = [.. _sources, source];
                 await source.StartAsync(cancellationToken);
             }
         }
@@ -45,7 +49,7 @@ internal sealed class ReplicaSourcesService(GatewayTopology topology, GatewayOpt
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        var stopping = new List<Task>(_sources.Count);
+        var stopping = new List<Task>(_sources.Length);
         foreach (var source in _sources)
         {
             stopping.Add(source.StopAsync(cancellationToken));

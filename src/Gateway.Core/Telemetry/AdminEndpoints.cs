@@ -23,14 +23,17 @@ internal static class AdminEndpoints
             var topology = context.RequestServices.GetRequiredService<GatewayTopology>();
             var notReady = context.RequestServices.GetRequiredService<GatewayDrain>().IsDraining
                 ? "not ready: draining for shutdown"
-                : Readiness.Check(topology);
+                : Readiness.Check(topology, context.RequestServices.GetRequiredService<ReplicaSourcesService>().Sources);
             return notReady is null
                 ? WriteTextAsync(context.Response, 200, "ready")
                 : WriteTextAsync(context.Response, 503, notReady);
         });
         endpoints.MapMetrics("/metrics", endpoints.ServiceProvider.GetRequiredService<GatewayMetrics>().Registry);
         endpoints.MapGet("/admin/status", static context => WriteStatusAsync(
-            context.Response, context.RequestServices.GetRequiredService<GatewayTopology>(), context.RequestServices.GetRequiredService<GatewayMetrics>()));
+            context.Response,
+            context.RequestServices.GetRequiredService<GatewayTopology>(),
+            context.RequestServices.GetRequiredService<ReplicaSourcesService>(),
+            context.RequestServices.GetRequiredService<GatewayMetrics>()));
         Dashboard.DashboardEndpoint.Map(endpoints);
     }
 
@@ -41,13 +44,13 @@ internal static class AdminEndpoints
         await response.WriteAsync(text + "\n");
     }
 
-    private static async Task WriteStatusAsync(HttpResponse response, GatewayTopology topology, GatewayMetrics metrics)
+    private static async Task WriteStatusAsync(HttpResponse response, GatewayTopology topology, ReplicaSourcesService sources, GatewayMetrics metrics)
     {
         response.ContentType = "application/json";
         using (var json = new Utf8JsonWriter(response.BodyWriter, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
-            json.WriteBoolean("ready"u8, Readiness.Check(topology) is null);
+            json.WriteBoolean("ready"u8, Readiness.Check(topology, sources.Sources) is null);
             json.WriteStartArray("services"u8);
             foreach (var service in topology.Services)
             {

@@ -39,6 +39,7 @@ internal sealed class GatewayMetrics
     private readonly Histogram _queueWait;
     private readonly Counter _scaleEvents;
     private readonly Gauge _replicaHealthy;
+    private readonly Gauge _leader;
     private readonly ConcurrentDictionary<(string Service, string Pool), PoolInstruments> _pools = new();
     private readonly ConcurrentDictionary<(string Service, string Reason), Counter.Child> _rejections = new();
     private readonly HashSet<(string Service, string Pool, string Replica)> _replicaLabels = [];
@@ -69,6 +70,8 @@ internal sealed class GatewayMetrics
         var desired = factory.CreateGauge("gateway_pool_desired_replicas", "Replicas the pool should have now.", ["service", "pool"]);
         _scaleEvents = factory.CreateCounter("gateway_scale_events_total", "Scale-out and scale-in decisions.", ["service", "pool", "direction"]);
         _replicaHealthy = factory.CreateGauge("gateway_replica_healthy", "1 while the replica passes health checks, else 0.", ["service", "pool", "replica"]);
+        _leader = factory.CreateGauge("gateway_leader",
+            "1 while this gateway holds the leader Lease and makes the scaling calls, else 0; exported only with leader election.", ["identity"]);
         _rejected = factory.CreateCounter("gateway_rejected_total",
             "Requests the gateway answered itself, by reason (queue_full, queue_timeout, bad_request, not_found, too_large, unavailable).",
             ["service", "reason"]);
@@ -145,6 +148,9 @@ internal sealed class GatewayMetrics
             }
         });
     }
+
+    /// <summary>Records whether this gateway, named <paramref name="identity"/> in the leader Lease, leads now.</summary>
+    public void Leading(string identity, bool leading) => _leader.WithLabels(identity).Set(leading ? 1 : 0);
 
     /// <summary>The registry the admin listener's <c>/metrics</c> exports.</summary>
     public CollectorRegistry Registry { get; }
