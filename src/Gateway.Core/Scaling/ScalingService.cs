@@ -30,6 +30,18 @@ internal sealed partial class ScalingService(
 
     private readonly Dictionary<Pool, IPoolScaler> _scalers = [];
 
+    /// <summary>Refuses to start a gateway that was asked to elect a leader but cannot: every replica of it would scale.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Kubernetes.LeaderElection.Enabled && leadership is SoleLeadership)
+        {
+            throw new InvalidOperationException(
+                "Gateway:Kubernetes:LeaderElection:Enabled is true, but the host did not add Kubernetes (AddKubernetes), so every gateway replica would scale");
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var elastic = FindScalers();
