@@ -29,6 +29,13 @@ public sealed class ScalingOptions
     public double DrainTimeoutSeconds { get; set; } = 30;
 
     /// <summary>
+    /// Seconds replicas asked for may take to join the pool (a cloud node booting, the model loading) before the
+    /// controller stops counting them and, if they are still wanted, asks again. Until then they count as the
+    /// pool's own, so one peak is asked for once.
+    /// </summary>
+    public double ProvisioningTimeoutSeconds { get; set; } = 600;
+
+    /// <summary>
     /// Scales the pool by POSTing the replica count it wants to a URL (a cloud's own scaling API behind a small
     /// adapter); its replicas are then found by the pool's source. Use at most one of Webhook and <see cref="Kubernetes"/>;
     /// a Process pool needs neither.

@@ -128,6 +128,15 @@ internal sealed partial class ScalingService(
                             new ScaleRequest(add.Pool, add.Pool.DesiredReplicas, add.Pool.DesiredReplicas - add.Count, $"demand {demand}"),
                             stoppingToken);
                         break;
+                    case ScaleAction.Lower lower:
+                        LogLowering(logger, service.Name, lower.Pool.Name, lower.Desired, lower.Current, demand);
+
+                        // The scaler's one call for a count: asked for fewer, a webhook or a scale target stops what has
+                        // not come up yet.
+                        await Scaler(lower.Pool).ScaleOutAsync(
+                            new ScaleRequest(lower.Pool, lower.Desired, lower.Current, $"demand {demand}; lowering a request not yet granted"),
+                            stoppingToken);
+                        break;
                     case ScaleAction.Drain drain:
                         LogDraining(logger, service.Name, drain.Replica.Pool.Name, drain.Replica.Id, drain.Replica.Pool.DesiredReplicas, demand);
                         drain.Replica.SetState(ReplicaState.Draining);
@@ -154,6 +163,7 @@ internal sealed partial class ScalingService(
 #pragma warning restore CA1031
             {
                 LogActionFailed(logger, e, service.Name, action.ToString());
+                controller.Failed(action);
             }
         }
     }
@@ -171,6 +181,10 @@ internal sealed partial class ScalingService(
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information,
         Message = "Removing replica {ReplicaId} of pool {Pool} of service {Service} ({InFlight} requests still in flight)")]
     private static partial void LogRemoving(ILogger logger, string service, string pool, string replicaId, int inFlight);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Information,
+        Message = "Lowering the request for pool {Pool} of service {Service} to {Desired} replicas of the {Current} counted, before they all arrived (demand {Demand})")]
+    private static partial void LogLowering(ILogger logger, string service, string pool, int desired, int current, int demand);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning,
         Message = "Pool {Pool} of service {Service} has Scaling but nothing can scale it; give it a Process source, a Kubernetes scale target or a webhook")]
