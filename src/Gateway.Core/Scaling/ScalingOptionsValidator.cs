@@ -105,13 +105,22 @@ internal static class ScalingOptionsValidator
             errors.Add($"{path}:Url: must be an absolute http:// or https:// URL");
         }
 
-        Seconds(errors, $"{path}:TimeoutSeconds", webhook.TimeoutSeconds, allowZero: false);
+        // Polly's own bounds: a timeout of at least 10 ms, a break of at least half a second.
+        Seconds(errors, $"{path}:TimeoutSeconds", webhook.TimeoutSeconds, least: 0.01);
         if (webhook.MaxRetries is < 0 or > 10)
         {
             errors.Add($"{path}:MaxRetries: must be between 0 and 10, got {webhook.MaxRetries}");
         }
 
-        Seconds(errors, $"{path}:BreakSeconds", webhook.BreakSeconds, allowZero: false);
+        Seconds(errors, $"{path}:BreakSeconds", webhook.BreakSeconds, least: 0.5);
+    }
+
+    private static void Seconds(List<string> errors, string key, double value, double least)
+    {
+        if (!(value >= least) || value > MaxSeconds)
+        {
+            errors.Add($"{key}: must be at least {least.ToString(CultureInfo.InvariantCulture)} and at most {MaxSeconds.ToString(CultureInfo.InvariantCulture)} seconds (a day), got {value.ToString(CultureInfo.InvariantCulture)}");
+        }
     }
 
     public static void CheckTargetUtilization(List<string> errors, double target, string path)

@@ -212,9 +212,9 @@ public sealed class ScalingOptionsValidatorTests
 
         Assert.Equal(
             [
-                $"{Cloud}:Scaling:Webhook:TimeoutSeconds: must be more than 0 and at most 86400 seconds (a day), got 0",
+                $"{Cloud}:Scaling:Webhook:TimeoutSeconds: must be at least 0.01 and at most 86400 seconds (a day), got 0",
                 $"{Cloud}:Scaling:Webhook:MaxRetries: must be between 0 and 10, got 11",
-                $"{Cloud}:Scaling:Webhook:BreakSeconds: must be more than 0 and at most 86400 seconds (a day), got 86401",
+                $"{Cloud}:Scaling:Webhook:BreakSeconds: must be at least 0.5 and at most 86400 seconds (a day), got 86401",
             ],
             errors);
     }
@@ -243,4 +243,28 @@ public sealed class ScalingOptionsValidatorTests
         CapacityPerReplica = 2,
         Kubernetes = new KubernetesSourceOptions { ServiceName = "qwen", Port = "http", PoolLabelValue = "np-cloud" },
     };
+
+    [Fact]
+    public void Check_WebhookBreakShorterThanHalfASecond_IsRejected()
+    {
+        var scaling = new ScalingOptions { Webhook = new WebhookScalerOptions { Url = "http://127.0.0.1:9000/scale", BreakSeconds = 0.4 } };
+
+        var errors = GatewayOptionsValidator.Check(WithCloudScaling(scaling, cloud: Candidates(1)));
+
+        Assert.Equal([$"{Cloud}:Scaling:Webhook:BreakSeconds: must be at least 0.5 and at most 86400 seconds (a day), got 0.4"], errors);
+    }
+
+    [Theory]
+    [InlineData(0.01, 0, 0.5)]
+    [InlineData(86400, 10, 86400)]
+    public void Check_WebhookAtTheEdgesOfWhatValidationAllows_BuildsItsResiliencePipeline(double timeout, int retries, double breakSeconds)
+    {
+        var webhook = new WebhookScalerOptions { Url = "http://127.0.0.1:9000/scale", TimeoutSeconds = timeout, MaxRetries = retries, BreakSeconds = breakSeconds };
+        Assert.Empty(GatewayOptionsValidator.Check(WithCloudScaling(new ScalingOptions { Webhook = webhook }, cloud: Candidates(1))));
+
+        var builder = new Polly.ResiliencePipelineBuilder<HttpResponseMessage>();
+        WebhookPoolScaler.AddPipeline(builder, webhook);
+
+        Assert.NotNull(builder.Build());
+    }
 }
