@@ -17,9 +17,12 @@ internal sealed class CandidateCloud : IAsyncDisposable
     private readonly List<int> _stopped = [];
     private WebhookReceiver _receiver = null!;
 
-    private CandidateCloud(int candidates, string[] simulatorArgs)
+    private int _failuresLeft;
+
+    private CandidateCloud(int candidates, int failFirst, string[] simulatorArgs)
     {
         _simulatorArgs = simulatorArgs;
+        _failuresLeft = failFirst;
         Candidates = [.. Enumerable.Range(0, candidates).Select(_ => ClosedPort.Address())];
     }
 
@@ -56,9 +59,12 @@ internal sealed class CandidateCloud : IAsyncDisposable
         }
     }
 
-    public static async Task<CandidateCloud> StartAsync(int candidates, params string[] simulatorArgs)
+    public static Task<CandidateCloud> StartAsync(int candidates, params string[] simulatorArgs) => StartAsync(candidates, 0, simulatorArgs);
+
+    /// <summary>A cloud whose API answers 500, and does nothing, to its first <paramref name="failFirst"/> calls.</summary>
+    public static async Task<CandidateCloud> StartAsync(int candidates, int failFirst, params string[] simulatorArgs)
     {
-        var cloud = new CandidateCloud(candidates, simulatorArgs);
+        var cloud = new CandidateCloud(candidates, failFirst, simulatorArgs);
         cloud._receiver = await WebhookReceiver.StartAsync(cloud.AnswerAsync);
         return cloud;
     }
@@ -72,6 +78,12 @@ internal sealed class CandidateCloud : IAsyncDisposable
         Task<SimulatorProcess>? stopping = null;
         lock (_running)
         {
+            if (_failuresLeft > 0)
+            {
+                _failuresLeft--;
+                return 500;
+            }
+
             if (body.TryGetProperty("replica", out var replica))
             {
                 var port = new Uri(replica.GetString()!).Port;
