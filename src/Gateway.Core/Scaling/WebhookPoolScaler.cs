@@ -43,7 +43,7 @@ internal sealed partial class WebhookPoolScaler(
 
     /// <summary>
     /// The pipeline of one pool's webhook client, outermost first: a circuit breaker over whole calls (it opens when
-    /// at least two calls in a row have failed after their retries, and lets one through after
+    /// at least two calls within 10 minutes have failed after their retries and none succeeded, and lets one through after
     /// <see cref="WebhookScalerOptions.BreakSeconds"/>); <see cref="WebhookScalerOptions.MaxRetries"/> retries with
     /// exponential back-off from <see cref="RetryDelay"/> on 5xx, 408, 429, no connection and timeouts; and a timeout of
     /// <see cref="WebhookScalerOptions.TimeoutSeconds"/> on each attempt.
