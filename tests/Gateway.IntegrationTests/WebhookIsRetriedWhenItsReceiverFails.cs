@@ -23,6 +23,11 @@ public sealed class WebhookIsRetriedWhenItsReceiverFails
 
         // Exponential back-off from 1 s, with jitter: the retries are spaced, not hammered.
         Assert.True(calls[2].At - calls[0].At >= TimeSpan.FromSeconds(1), string.Join("\n", calls));
+
+        // The retries are logged (Polly's events), but never the URL's token nor the body.
+        Assert.Contains("OnRetry", harness.Logs, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-token", harness.Logs, StringComparison.Ordinal);
+        Assert.DoesNotContain("desiredReplicas\":", harness.Logs, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -39,6 +44,7 @@ public sealed class WebhookIsRetriedWhenItsReceiverFails
             $"The scaling webhook of pool cloud at {receiver.Url.GetLeftPart(UriPartial.Authority)} answered 503 to desiredReplicas 1",
             error.Message);
         Assert.DoesNotContain("secret-token", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-token", harness.Logs, StringComparison.Ordinal);
     }
 
     [Fact]
