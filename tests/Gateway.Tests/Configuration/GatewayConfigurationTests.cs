@@ -44,6 +44,18 @@ public sealed class GatewayConfigurationTests
     }
 
     [Fact]
+    public void Load_UnknownKeyUnderScalingWebhook_NamesItAndTheKnownOnes()
+    {
+        var error = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(Configuration(
+            ("Gateway:Services:0:Pools:0:Scaling:Webhook:Url", "http://127.0.0.1:9000/scale"),
+            ("Gateway:Services:0:Pools:0:Scaling:Webhook:Retries", "2"))));
+
+        Assert.Equal(
+            ["Gateway:Services:0:Pools:0:Scaling:Webhook:Retries: unknown setting (known here: Url, TimeoutSeconds, MaxRetries, BreakSeconds)"],
+            error.Errors);
+    }
+
+    [Fact]
     public void Load_PoolWithScaling_BindsItAndItsDefaults_PoolWithoutStaysFixed()
     {
         var options = GatewayConfiguration.Load(Configuration(
