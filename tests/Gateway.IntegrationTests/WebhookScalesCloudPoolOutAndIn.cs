@@ -5,6 +5,7 @@ using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
 using Gateway.Scaling;
 using Gateway.Testing;
+using Xunit.Abstractions;
 
 namespace Gateway.IntegrationTests;
 
@@ -16,7 +17,7 @@ namespace Gateway.IntegrationTests;
 /// naming it, and the receiver stops it; then the other.
 /// </summary>
 [Collection(TimingSensitive.Name)]
-public sealed class WebhookScalesCloudPoolOutAndIn
+public sealed class WebhookScalesCloudPoolOutAndIn(ITestOutputHelper output)
 {
     private const int Clients = 5;
     private static readonly string[] SimulatorArgs = ["--max-num-seqs", "2", "--time-to-first-token", "100", "--inter-token-latency", "30"];
@@ -47,6 +48,7 @@ public sealed class WebhookScalesCloudPoolOutAndIn
         using var client = gateway.CreatePublicClient();
         using var stop = new CancellationTokenSource();
         var statuses = new List<HttpStatusCode>();
+        var loadStart = DateTime.UtcNow;
         var clients = Enumerable.Range(0, Clients).Select(_ => ClientAsync(client, statuses, stop.Token)).ToArray();
         Dictionary<string, ReplicaStatus> serving;
         try
@@ -63,6 +65,9 @@ public sealed class WebhookScalesCloudPoolOutAndIn
             await stop.CancelAsync();
             await Task.WhenAll(clients);
         }
+
+        var servingAt = DateTime.UtcNow - loadStart;
+        var loadEnd = DateTime.UtcNow;
 
         // Asked once, while the candidates booted (the controller counted what it had asked for), with the exact body.
         var scaleOut = Assert.Single(cloud.Calls);
@@ -85,6 +90,10 @@ public sealed class WebhookScalesCloudPoolOutAndIn
         Assert.Equal((0, 1, addresses[0]), (calls[2].Desired, calls[2].Current, calls[2].Replica));
         Assert.Equal(addresses.Reverse().Select(a => new Uri(a + "/")), cloud.Stopped);
         Assert.Equal(0, cloud.Running);
+        output.WriteLine(
+            $"scale-out POST {(scaleOut.At - loadStart).TotalSeconds:0.00} s after the load began, both serving by {servingAt.TotalSeconds:0.00} s; " +
+            $"scale-in POSTs {(calls[1].At - loadEnd).TotalSeconds:0.00} s and {(calls[2].At - loadEnd).TotalSeconds:0.00} s after it ended; " +
+            $"{statuses.Count} answers, all 200");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), $"the scenario took {clock.Elapsed}");
     }
 
