@@ -78,10 +78,17 @@ internal sealed partial class WebhookPoolScaler(
         builder.AddTimeout(TimeSpan.FromSeconds(options.TimeoutSeconds));
     }
 
-    /// <summary>Asks for <see cref="ScaleRequest.DesiredReplicas"/>; candidates scaled in earlier may join again.</summary>
+    /// <summary>
+    /// Asks for <see cref="ScaleRequest.DesiredReplicas"/>. When that is more than the pool counts, candidates scaled in
+    /// earlier may join again; a lowered request lets none back.
+    /// </summary>
     public async Task ScaleOutAsync(ScaleRequest request, CancellationToken cancellationToken)
     {
-        candidates?.AllowRejoin();
+        if (request.DesiredReplicas > request.CurrentReplicas)
+        {
+            candidates?.AllowRejoin();
+        }
+
         await PostAsync(request, replica: null, cancellationToken);
     }
 
