@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Scaling;
 
 /// <summary>
-/// The scaling loop: every <see cref="TickInterval"/> it ticks one <see cref="ScaleController"/> per service that
-/// has an elastic pool and carries out each action through the pool's <see cref="IPoolScaler"/> before the next
+/// The scaling loops: every <see cref="TickInterval"/> each ticks the <see cref="ScaleController"/> of one service
+/// that has an elastic pool and carries out each action through the pool's <see cref="IPoolScaler"/> before its next
 /// tick. It runs on its own timer, off the request path: requests only move the counters the controller reads.
 /// Only the leader scales (<see cref="IScalingLeadership"/>); a gateway that becomes leader starts its windows
 /// afresh, since what it saw while following was never acted on.
@@ -30,15 +30,25 @@ internal sealed partial class ScalingService(
 
     private readonly Dictionary<Pool, IPoolScaler> _scalers = [];
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var elastic = FindScalers();
-        if (elastic.Count == 0)
+        var loops = new Task[elastic.Count];
+        for (var i = 0; i < loops.Length; i++)
         {
-            return;
+            loops[i] = RunAsync(elastic[i], stoppingToken);
         }
 
-        List<ScaleController>? controllers = null;
+        return Task.WhenAll(loops);
+    }
+
+    /// <summary>
+    /// One service's loop. Each service has its own, so a scaling call that takes long (a webhook retrying a receiver
+    /// that does not answer) holds back only its own service's decisions.
+    /// </summary>
+    private async Task RunAsync(InferenceService service, CancellationToken stoppingToken)
+    {
+        ScaleController? controller = null;
         using var timer = new PeriodicTimer(TickInterval, time);
         try
         {
@@ -46,29 +56,22 @@ internal sealed partial class ScalingService(
             {
                 if (!leadership.IsLeader)
                 {
-                    if (controllers is not null)
+                    if (controller is not null)
                     {
-                        LogLeadershipLost(logger);
-                        controllers = null;
+                        LogLeadershipLost(logger, service.Name);
+                        controller = null;
                     }
 
                     continue;
                 }
 
-                if (controllers is null)
+                if (controller is null)
                 {
-                    LogLeading(logger, elastic.Count);
-                    controllers = [];
-                    foreach (var service in elastic)
-                    {
-                        controllers.Add(new ScaleController(service, time, metrics));
-                    }
+                    LogLeading(logger, service.Name);
+                    controller = new ScaleController(service, time, metrics);
                 }
 
-                foreach (var controller in controllers)
-                {
-                    await TickAsync(controller, stoppingToken);
-                }
+                await TickAsync(controller, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -193,9 +196,9 @@ internal sealed partial class ScalingService(
     [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Scaling service {Service} failed to carry out {Action}")]
     private static partial void LogActionFailed(ILogger logger, Exception exception, string service, string action);
 
-    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Leading: scaling the elastic pools of {Services} services")]
-    private static partial void LogLeading(ILogger logger, int services);
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Leading: scaling the elastic pools of service {Service}")]
+    private static partial void LogLeading(ILogger logger, string service);
 
-    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "No longer the leader: another gateway scales the elastic pools")]
-    private static partial void LogLeadershipLost(ILogger logger);
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "No longer the leader: another gateway scales the elastic pools of service {Service}")]
+    private static partial void LogLeadershipLost(ILogger logger, string service);
 }
