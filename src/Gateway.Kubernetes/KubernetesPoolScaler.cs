@@ -90,7 +90,6 @@ internal sealed partial class KubernetesPoolScaler : IPoolScaler
             LogNoPod(_logger, replica.Id);
         }
 
-        _source?.Release(replica);
         if (_kind == KubernetesScaleTargetKind.Deployment)
         {
             await PatchDeploymentReplicasAsync(request.DesiredReplicas, cancellationToken);

@@ -14,10 +14,10 @@ namespace Gateway.Kubernetes;
 /// label: lists the service's EndpointSlices, then watches them, and lists again every resync period in case an
 /// event was missed. A ready endpoint is a <see cref="ReplicaState.Ready"/> replica, a terminating one
 /// <see cref="ReplicaState.Draining"/>, any other <see cref="ReplicaState.Provisioning"/>; an endpoint that
-/// vanishes takes its replica with it. A replica the scaler has given back (<see cref="Release"/>) stays draining
+/// vanishes takes its replica with it. A replica the scaler has given back (<see cref="Retire"/>) stays draining
 /// until its pod is gone, whatever its endpoint says meanwhile.
 /// </summary>
-internal sealed partial class KubernetesReplicaSource : IDiscoveringReplicaSource, IAsyncDisposable
+internal sealed partial class KubernetesReplicaSource : IRetiringReplicaSource, IDiscoveringReplicaSource, IAsyncDisposable
 {
     private const string ServiceNameLabel = "kubernetes.io/service-name";
 
@@ -71,7 +71,7 @@ internal sealed partial class KubernetesReplicaSource : IDiscoveringReplicaSourc
     /// pod leaves the endpoints, even while the pod still reports ready, so the scale controller does not count it
     /// again and choose another replica to remove.
     /// </summary>
-    public void Release(Replica replica)
+    public void Retire(Replica replica)
     {
         lock (_stateLock)
         {

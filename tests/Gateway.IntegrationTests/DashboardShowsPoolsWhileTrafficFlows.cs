@@ -89,12 +89,12 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
             Assert.Equal(["on-prem", "cloud"], page.Pools.Select(p => p.Pool));
             var onPrem = page.Pools[0];
             Assert.Equal(("on-prem", "0", "4", "4", "4 / 4"), (onPrem.Tier, onPrem.Priority, onPrem.InFlight, onPrem.Capacity, onPrem.Text));
-            Assert.Equal(("1", "0", "0", "0", "1"), (onPrem.Ready, onPrem.Provisioning, onPrem.Draining, onPrem.Unhealthy, onPrem.Desired));
+            Assert.Equal(("1", "0", "0", "0", "1", "1"), (onPrem.Ready, onPrem.Provisioning, onPrem.Draining, onPrem.Unhealthy, onPrem.Desired, onPrem.Max));
             var cloud = page.Pools[1];
             Assert.Equal(("cloud", "1", "4"), (cloud.Tier, cloud.Priority, cloud.Capacity));
             Assert.InRange(int.Parse(cloud.InFlight, CultureInfo.InvariantCulture), 0, 2);
             Assert.Equal($"{cloud.InFlight} / 4", cloud.Text);
-            Assert.Equal(("1", "0", "0", "0", "1"), (cloud.Ready, cloud.Provisioning, cloud.Draining, cloud.Unhealthy, cloud.Desired));
+            Assert.Equal(("1", "0", "0", "0", "1", "1"), (cloud.Ready, cloud.Provisioning, cloud.Draining, cloud.Unhealthy, cloud.Desired, cloud.Max));
 
             Assert.Equal(["on-prem-1", "cloud-1"], page.Replicas.Select(r => r.Replica));
             Assert.Equal(("ready", "true", "4", "4", "4 / 4"), Describe(page.Replicas[0]));
@@ -203,7 +203,7 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
         Dictionary<string, Tile> Metrics, ScaleEventRow[] ScaleEvents);
 
     private sealed record PoolCard(string Pool, string Tier, string Priority, string InFlight, string Capacity, string Ready,
-        string Provisioning, string Draining, string Unhealthy, string Desired, string Text);
+        string Provisioning, string Draining, string Unhealthy, string Desired, string Max, string Text);
 
     private sealed record ReplicaRow(string Replica, string? State, string? Healthy, string? InFlight, string? Capacity, string? Text);
 

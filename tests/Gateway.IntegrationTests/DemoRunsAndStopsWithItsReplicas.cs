@@ -51,7 +51,9 @@ public sealed class DemoRunsAndStopsWithItsReplicas
         Assert.Equal(1, pools[0].GetProperty("replicas")[0].GetProperty("served").GetInt64());
         Assert.Equal("cloud-elastic", pools[1].GetProperty("name").GetString());
         Assert.Equal(1, pools[1].GetProperty("priority").GetInt32());
+        Assert.Equal((1, 1), (pools[0].GetProperty("minReplicas").GetInt32(), pools[0].GetProperty("maxReplicas").GetInt32()));
         Assert.Equal(0, pools[1].GetProperty("minReplicas").GetInt32());
+        Assert.Equal(2, pools[1].GetProperty("maxReplicas").GetInt32());
         Assert.Equal(0, pools[1].GetProperty("replicas").GetArrayLength());
     }
 

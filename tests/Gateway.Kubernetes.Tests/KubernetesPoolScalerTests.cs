@@ -94,6 +94,8 @@ public sealed class KubernetesPoolScalerTests : IAsyncLifetime, IDisposable
         var (staying, leaving) = await StartSourceWithTwoPodsAsync();
         var scaler = Scaler(KubernetesScaleTargetKind.Deployment, "qwen-cloud");
 
+        // As the scaling loop does: retired from its source, then scaled in.
+        _source!.Retire(leaving);
         await scaler.ScaleInAsync(leaving, new ScaleRequest(_pool, 1, 2, "demand 0"), CancellationToken.None);
 
         // The ReplicaSet has not deleted the pod yet and its endpoint changes while still ready: it must not serve again.

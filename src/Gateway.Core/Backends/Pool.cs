@@ -14,8 +14,9 @@ public sealed class Pool
     private volatile Replica[] _replicas = [];
     private int _nextId;
 
-    internal Pool(string name, int priority, int capacityPerReplica, int minReplicas, ScalingOptions? scaling = null)
+    internal Pool(string name, int priority, int capacityPerReplica, int minReplicas, int? maxReplicas, ScalingOptions? scaling = null)
     {
+        MaxReplicas = maxReplicas;
         Scaling = scaling;
         Name = name;
         Priority = priority;
@@ -38,6 +39,12 @@ public sealed class Pool
 
     /// <summary>Replicas that must be ready for the gateway to report itself ready.</summary>
     public int MinReplicas { get; }
+
+    /// <summary>
+    /// Replicas the pool never goes beyond: an elastic pool's scaling maximum, a fixed pool's configured count; null
+    /// for a fixed pool whose count the cluster decides (Kubernetes).
+    /// </summary>
+    public int? MaxReplicas { get; }
 
     /// <summary>Replicas the pool should have now: its configured count until a scale controller says otherwise.</summary>
     public int DesiredReplicas { get; internal set; }

@@ -36,6 +36,18 @@ internal static class ReplicaSources
                 services.GetRequiredService<ILogger<ProcessReplicaSource>>());
         }
 
+        if (options.Scaling?.Webhook is not null)
+        {
+            // A webhook starts replicas somewhere; the Static addresses say where they may appear.
+            return new CandidateReplicaSource(
+                pool,
+                options.Static,
+                HealthPolicy.From(options.Health),
+                services.GetRequiredService<IHttpClientFactory>().CreateClient(ProbeClientName),
+                services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<ILogger<CandidateReplicaSource>>());
+        }
+
         return new StaticReplicaSource(pool, options.Static);
     }
 }

@@ -171,6 +171,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             if (pool.Scaling is { } scaling)
             {
                 ScalingOptionsValidator.Check(errors, scaling, $"{poolPath}:Scaling");
+                ScalingOptionsValidator.CheckScaler(errors, pool, poolPath);
             }
         }
     }

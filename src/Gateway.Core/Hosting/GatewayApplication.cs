@@ -87,7 +87,7 @@ public static class GatewayApplication
 
         // After the replica sources: hosted services start in order and stop in reverse, so scaling begins once
         // every source is up and ends before they stop.
-        services.AddScaling();
+        services.AddScaling(options);
 
         // In-flight answers get the drain timeout, then child replicas their SIGTERM grace period, before the
         // host gives up on stopping.

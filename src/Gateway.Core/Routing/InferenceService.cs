@@ -25,7 +25,10 @@ public sealed class InferenceService
         {
             // An elastic pool starts at, and needs for readiness, only its scaling minimum: the controller grows it.
             var minReplicas = pool.Scaling?.MinReplicas ?? pool.Process?.Replicas ?? pool.Static.Count;
-            pools.Add(new Pool(pool.Name, pool.Priority, pool.CapacityPerReplica, minReplicas, pool.Scaling) { Service = this });
+
+            // A fixed pool's count is its configuration's, except on Kubernetes, where the cluster decides it.
+            int? maxReplicas = pool.Scaling?.MaxReplicas ?? (pool.Kubernetes is null ? minReplicas : null);
+            pools.Add(new Pool(pool.Name, pool.Priority, pool.CapacityPerReplica, minReplicas, maxReplicas, pool.Scaling) { Service = this });
         }
 
         Pools = [.. pools.OrderBy(p => p.Priority)];

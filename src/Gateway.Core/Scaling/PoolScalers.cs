@@ -1,14 +1,25 @@
 using Gateway.Backends;
 using Gateway.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Scaling;
 
 /// <summary>Chooses the scaler an elastic pool's configuration asks for.</summary>
 internal static class PoolScalers
 {
-    /// <summary>The pool's scaler, or null when nothing can scale it (its replicas are fixed addresses).</summary>
+    /// <summary>The pool's scaler, or null when nothing can scale it (a Kubernetes pool without a scaler registered).</summary>
     public static IPoolScaler? Create(Pool pool, PoolOptions options, IReplicaSource source, IServiceProvider services)
     {
+        if (options.Scaling?.Webhook is { } webhook)
+        {
+            return new WebhookPoolScaler(
+                pool,
+                webhook,
+                services.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookPoolScaler.ClientName(pool)),
+                source as CandidateReplicaSource,
+                services.GetRequiredService<ILogger<WebhookPoolScaler>>());
+        }
+
         foreach (var factory in services.GetServices<IPoolScalerFactory>())
         {
             if (factory.TryCreate(pool, options, source, services) is { } scaler)

@@ -8,15 +8,18 @@ namespace Gateway.Scaling;
 /// Decides, tick by tick, how many replicas each elastic pool of a service should have, and which replica leaves.
 /// A pool is wanted at the fewest replicas that keep demand (requests in flight plus queued) at or under the
 /// service's target utilisation of the capacity above it (ready replicas of fixed pools, wanted replicas of elastic
-/// ones) plus its own, within its minimum and maximum. Replicas still provisioning count as the pool's own, so a
-/// burst is asked for once. The wish for more is granted, all at once, when it has held for the scale-out window;
-/// the wish for fewer only when it has held for the whole stabilisation window, then one replica at a time, newest
-/// first, each drained before it is removed and the next one chosen.
+/// ones) plus its own, within its minimum and maximum. Replicas still provisioning count as the pool's own, and so
+/// do replicas asked for that have not joined yet (a node still booting for a webhook or Kubernetes scaler), until
+/// they join or the provisioning timeout passes: a burst is asked for once. The wish for more is granted, all at
+/// once, when it has held for the scale-out window; the wish for fewer only when it has held for the whole
+/// stabilisation window: first by lowering a request whose replicas have not all arrived, then one replica at a
+/// time, newest first, each drained before it is removed and the next one chosen.
 /// </summary>
 /// <remarks>
 /// No I/O and no clock of its own: a loop calls <see cref="Tick()"/> (every 250 ms, say) from one thread and
-/// carries out the actions before the next tick — replicas it adds join the pool as provisioning, a replica it
-/// drains is marked <see cref="ReplicaState.Draining"/>, a replica it removes leaves the pool.
+/// carries out the actions before the next tick — replicas it adds join the pool as provisioning (or later, when
+/// they are up), a replica it drains is marked <see cref="ReplicaState.Draining"/>, a replica it removes leaves the
+/// pool — and reports an action it could not carry out with <see cref="Failed"/>.
 /// </remarks>
 internal sealed class ScaleController
 {
@@ -106,7 +109,8 @@ internal sealed class ScaleController
             }
 
             var scaling = elastic.Options;
-            var current = CountStaying(pool, elastic);
+            var staying = CountStaying(pool, elastic);
+            var current = Counted(elastic, staying, now);
             var wanted = DesiredReplicas(demand, Service.TargetUtilization, capacityAbove, pool.CapacityPerReplica, scaling.MinReplicas, scaling.MaxReplicas);
             elastic.Wanted = wanted;
             capacityAbove += wanted * pool.CapacityPerReplica;
@@ -118,6 +122,7 @@ internal sealed class ScaleController
                 if (now - elastic.MoreSince.Value >= TimeSpan.FromSeconds(scaling.ScaleOutWindowSeconds))
                 {
                     elastic.MoreSince = null;
+                    elastic.Pending = (wanted, now);
                     pool.DesiredReplicas = wanted;
                     (actions ??= []).Add(new ScaleAction.Add(pool, wanted - current));
                     _metrics?.ScaleEvent(Service.Name, pool.Name, "out");
@@ -127,15 +132,27 @@ internal sealed class ScaleController
             {
                 elastic.MoreSince = null;
                 elastic.FewerSince ??= now;
-
-                // The wish keeps holding while replicas leave one by one: the next is chosen once the last is gone.
-                if (elastic.Draining.Count == 0 && now - elastic.FewerSince.Value >= TimeSpan.FromSeconds(scaling.ScaleInStabilizationSeconds)
-                    && Newest(pool, elastic) is { } leaving)
+                if (now - elastic.FewerSince.Value >= TimeSpan.FromSeconds(scaling.ScaleInStabilizationSeconds))
                 {
-                    elastic.Draining.Add((leaving, now));
-                    pool.DesiredReplicas = current - 1;
-                    (actions ??= []).Add(new ScaleAction.Drain(leaving));
-                    _metrics?.ScaleEvent(Service.Name, pool.Name, "in");
+                    if (elastic.Pending is { } pending && staying < pending.Desired)
+                    {
+                        // Replicas asked for and not arrived go first, by lowering the request: nothing to drain, and
+                        // a node still booting is cheaper to cancel than one that serves.
+                        var lowered = Math.Max(wanted, staying);
+                        elastic.Pending = lowered > staying ? (lowered, pending.Since) : null;
+                        pool.DesiredReplicas = lowered;
+                        (actions ??= []).Add(new ScaleAction.Lower(pool, lowered, current));
+                        _metrics?.ScaleEvent(Service.Name, pool.Name, "in");
+                    }
+
+                    // The wish keeps holding while replicas leave one by one: the next is chosen once the last is gone.
+                    else if (elastic.Draining.Count == 0 && Newest(pool, elastic) is { } leaving)
+                    {
+                        elastic.Draining.Add((leaving, now));
+                        pool.DesiredReplicas = current - 1;
+                        (actions ??= []).Add(new ScaleAction.Drain(leaving));
+                        _metrics?.ScaleEvent(Service.Name, pool.Name, "in");
+                    }
                 }
             }
             else
@@ -171,6 +188,41 @@ internal sealed class ScaleController
                 (actions ??= []).Add(new ScaleAction.Remove(replica));
             }
         }
+    }
+
+    /// <summary>
+    /// Action <paramref name="action"/> of an earlier tick could not be carried out (the scaler threw). A scale-out
+    /// that failed is not waited for: the pool counts only the replicas it has again, so a later tick asks anew
+    /// once the wish has held for the scale-out window. Other failures change nothing: a lowered request the scaler
+    /// missed leaves replicas that arrive anyway, and those are drained like any other.
+    /// </summary>
+    public void Failed(ScaleAction action)
+    {
+        if (action is ScaleAction.Add add && IndexOf(add.Pool) is var index and >= 0 && _pools[index] is { } elastic)
+        {
+            elastic.Pending = null;
+        }
+    }
+
+    /// <summary>
+    /// What the pool counts as: its staying replicas, or the count last asked for while those replicas are on their
+    /// way (a scaler whose replicas join only once a node has booted), until they arrive or the provisioning timeout
+    /// passes. A source that adds its replicas at once (processes) has them all by the next tick.
+    /// </summary>
+    private static int Counted(ElasticPool elastic, int staying, DateTimeOffset now)
+    {
+        if (elastic.Pending is not { } pending)
+        {
+            return staying;
+        }
+
+        if (staying >= pending.Desired || now - pending.Since >= TimeSpan.FromSeconds(elastic.Options.ProvisioningTimeoutSeconds))
+        {
+            elastic.Pending = null;
+            return staying;
+        }
+
+        return pending.Desired;
     }
 
     /// <summary>Replicas ready or provisioning that are not on their way out.</summary>
@@ -225,6 +277,9 @@ internal sealed class ScaleController
         public ScalingOptions Options { get; } = options;
 
         public int Wanted { get; set; }
+
+        /// <summary>The count last asked for and when, while some of those replicas have not arrived; else null.</summary>
+        public (int Desired, DateTimeOffset Since)? Pending { get; set; }
 
         /// <summary>Since when the pool has been wanted larger than it is, or null.</summary>
         public DateTimeOffset? MoreSince { get; set; }

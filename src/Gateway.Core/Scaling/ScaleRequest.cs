@@ -2,5 +2,8 @@ using Gateway.Backends;
 
 namespace Gateway.Scaling;
 
-/// <summary>One scaling call: the pool, the replicas it should have, the replicas it has (ready or provisioning), and why.</summary>
+/// <summary>
+/// One scaling call: the pool, the replicas it should have (absolute), the replicas the controller counted in it
+/// (ready or provisioning, and those asked for that are still on their way), and why.
+/// </summary>
 internal sealed record ScaleRequest(Pool Pool, int DesiredReplicas, int CurrentReplicas, string Reason);

@@ -29,9 +29,17 @@ public sealed class ScalingOptions
     public double DrainTimeoutSeconds { get; set; } = 30;
 
     /// <summary>
+    /// Seconds replicas asked for may take to join the pool (a cloud node booting, the model loading) before the
+    /// controller stops counting them and, if they are still wanted, asks again. Until then they count as the
+    /// pool's own, so one peak is asked for once.
+    /// </summary>
+    public double ProvisioningTimeoutSeconds { get; set; } = 600;
+
+    /// <summary>
     /// Scales the pool by POSTing the replica count it wants to a URL (a cloud's own scaling API behind a small
-    /// adapter); its replicas are then found by the pool's source. Use at most one of Webhook and <see cref="Kubernetes"/>;
-    /// a Process pool needs neither.
+    /// adapter); its replicas are then found by the pool's source: a Static pool's addresses become candidates that
+    /// join once their <c>/health</c> answers 200. Use at most one of Webhook and <see cref="Kubernetes"/>; a Process
+    /// pool takes neither.
     /// </summary>
     public WebhookScalerOptions? Webhook { get; set; }
 
@@ -45,7 +53,11 @@ public sealed class ScalingOptions
 /// <summary>Where and how a webhook-scaled pool asks for replicas.</summary>
 public sealed class WebhookScalerOptions
 {
-    /// <summary>Absolute http(s) URL the gateway POSTs <c>{service, pool, desiredReplicas, currentReplicas, reason}</c> to.</summary>
+    /// <summary>
+    /// Absolute http(s) URL the gateway POSTs <c>{service, namespace, pool, desiredReplicas, currentReplicas, reason}</c>
+    /// to, and on scale-in also <c>replica</c>, the address of the drained replica to stop. It is never logged whole:
+    /// its path or query may carry a token.
+    /// </summary>
     public string Url { get; set; } = "";
 
     /// <summary>Seconds one attempt may take before it is abandoned and retried.</summary>

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Scaling;
 
 /// <summary>
-/// The scaling loop: every <see cref="TickInterval"/> it ticks one <see cref="ScaleController"/> per service that
-/// has an elastic pool and carries out each action through the pool's <see cref="IPoolScaler"/> before the next
+/// The scaling loops: every <see cref="TickInterval"/> each ticks the <see cref="ScaleController"/> of one service
+/// that has an elastic pool and carries out each action through the pool's <see cref="IPoolScaler"/> before its next
 /// tick. It runs on its own timer, off the request path: requests only move the counters the controller reads.
 /// Only the leader scales (<see cref="IScalingLeadership"/>); a gateway that becomes leader starts its windows
 /// afresh, since what it saw while following was never acted on.
@@ -42,15 +42,25 @@ internal sealed partial class ScalingService(
         return base.StartAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var elastic = FindScalers();
-        if (elastic.Count == 0)
+        var loops = new Task[elastic.Count];
+        for (var i = 0; i < loops.Length; i++)
         {
-            return;
+            loops[i] = RunAsync(elastic[i], stoppingToken);
         }
 
-        List<ScaleController>? controllers = null;
+        return Task.WhenAll(loops);
+    }
+
+    /// <summary>
+    /// One service's loop. Each service has its own, so a scaling call that takes long (a webhook retrying a receiver
+    /// that does not answer) holds back only its own service's decisions.
+    /// </summary>
+    private async Task RunAsync(InferenceService service, CancellationToken stoppingToken)
+    {
+        ScaleController? controller = null;
         using var timer = new PeriodicTimer(TickInterval, time);
         try
         {
@@ -58,29 +68,22 @@ internal sealed partial class ScalingService(
             {
                 if (!leadership.IsLeader)
                 {
-                    if (controllers is not null)
+                    if (controller is not null)
                     {
-                        LogLeadershipLost(logger);
-                        controllers = null;
+                        LogLeadershipLost(logger, service.Name);
+                        controller = null;
                     }
 
                     continue;
                 }
 
-                if (controllers is null)
+                if (controller is null)
                 {
-                    LogLeading(logger, elastic.Count);
-                    controllers = [];
-                    foreach (var service in elastic)
-                    {
-                        controllers.Add(new ScaleController(service, time, metrics));
-                    }
+                    LogLeading(logger, service.Name);
+                    controller = new ScaleController(service, time, metrics);
                 }
 
-                foreach (var controller in controllers)
-                {
-                    await TickAsync(controller, stoppingToken);
-                }
+                await TickAsync(controller, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -140,6 +143,15 @@ internal sealed partial class ScalingService(
                             new ScaleRequest(add.Pool, add.Pool.DesiredReplicas, add.Pool.DesiredReplicas - add.Count, $"demand {demand}"),
                             stoppingToken);
                         break;
+                    case ScaleAction.Lower lower:
+                        LogLowering(logger, service.Name, lower.Pool.Name, lower.Desired, lower.Current, demand);
+
+                        // The scaler's one call for a count: asked for fewer, a webhook or a scale target stops what has
+                        // not come up yet.
+                        await Scaler(lower.Pool).ScaleOutAsync(
+                            new ScaleRequest(lower.Pool, lower.Desired, lower.Current, $"demand {demand}; lowering a request not yet granted"),
+                            stoppingToken);
+                        break;
                     case ScaleAction.Drain drain:
                         LogDraining(logger, service.Name, drain.Replica.Pool.Name, drain.Replica.Id, drain.Replica.Pool.DesiredReplicas, demand);
                         drain.Replica.SetState(ReplicaState.Draining);
@@ -150,6 +162,10 @@ internal sealed partial class ScalingService(
                         // Awaited: the replica leaves the pool at once, but the next tick must not count a replica
                         // whose process is still stopping as one that can be removed again.
                         var pool = remove.Replica.Pool;
+
+                        // Out of rotation before the call: where someone else stops the replica later (a ReplicaSet, a
+                        // webhook's receiver), a slow or failed call must not let it serve or be counted again.
+                        (sources.Find(pool) as IRetiringReplicaSource)?.Retire(remove.Replica);
                         await Scaler(pool).ScaleInAsync(
                             remove.Replica,
                             new ScaleRequest(pool, pool.DesiredReplicas, pool.DesiredReplicas + 1, $"demand {demand}; {remove.Replica.Id} drained"),
@@ -166,6 +182,7 @@ internal sealed partial class ScalingService(
 #pragma warning restore CA1031
             {
                 LogActionFailed(logger, e, service.Name, action.ToString());
+                controller.Failed(action);
             }
         }
     }
@@ -184,6 +201,10 @@ internal sealed partial class ScalingService(
         Message = "Removing replica {ReplicaId} of pool {Pool} of service {Service} ({InFlight} requests still in flight)")]
     private static partial void LogRemoving(ILogger logger, string service, string pool, string replicaId, int inFlight);
 
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Information,
+        Message = "Lowering the request for pool {Pool} of service {Service} to {Desired} replicas of the {Current} counted, before they all arrived (demand {Demand})")]
+    private static partial void LogLowering(ILogger logger, string service, string pool, int desired, int current, int demand);
+
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning,
         Message = "Pool {Pool} of service {Service} has Scaling but nothing can scale it; give it a Process source, a Kubernetes scale target or a webhook")]
     private static partial void LogNotScalable(ILogger logger, string service, string pool);
@@ -191,9 +212,9 @@ internal sealed partial class ScalingService(
     [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Scaling service {Service} failed to carry out {Action}")]
     private static partial void LogActionFailed(ILogger logger, Exception exception, string service, string action);
 
-    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Leading: scaling the elastic pools of {Services} services")]
-    private static partial void LogLeading(ILogger logger, int services);
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Leading: scaling the elastic pools of service {Service}")]
+    private static partial void LogLeading(ILogger logger, string service);
 
-    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "No longer the leader: another gateway scales the elastic pools")]
-    private static partial void LogLeadershipLost(ILogger logger);
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "No longer the leader: another gateway scales the elastic pools of service {Service}")]
+    private static partial void LogLeadershipLost(ILogger logger, string service);
 }

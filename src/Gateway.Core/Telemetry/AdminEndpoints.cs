@@ -118,6 +118,14 @@ internal static class AdminEndpoints
         json.WriteNumber("priority"u8, pool.Priority);
         json.WriteNumber("capacityPerReplica"u8, pool.CapacityPerReplica);
         json.WriteNumber("minReplicas"u8, pool.MinReplicas);
+        if (pool.MaxReplicas is { } max)
+        {
+            json.WriteNumber("maxReplicas"u8, max);
+        }
+        else
+        {
+            json.WriteNull("maxReplicas"u8);
+        }
         json.WriteNumber("readyReplicas"u8, pool.ReadyCount);
         json.WriteNumber("desiredReplicas"u8, pool.DesiredReplicas);
         json.WriteStartArray("replicas"u8);

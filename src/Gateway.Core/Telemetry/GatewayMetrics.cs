@@ -68,6 +68,11 @@ internal sealed class GatewayMetrics
         var capacity = factory.CreateGauge("gateway_pool_capacity", "Slots (free and busy) on the pool's ready replicas.", ["service", "pool"]);
         var replicas = factory.CreateGauge("gateway_pool_replicas", "Replicas of the pool by state.", ["service", "pool", "state"]);
         var desired = factory.CreateGauge("gateway_pool_desired_replicas", "Replicas the pool should have now.", ["service", "pool"]);
+        var minReplicas = factory.CreateGauge("gateway_pool_min_replicas",
+            "Replicas the pool keeps however low demand is: an elastic pool's scaling minimum, a fixed pool's configured count.", ["service", "pool"]);
+        var maxReplicas = factory.CreateGauge("gateway_pool_max_replicas",
+            "Replicas the pool never goes beyond: an elastic pool's scaling maximum, a fixed pool's configured count (absent when the cluster decides it).",
+            ["service", "pool"]);
         _scaleEvents = factory.CreateCounter("gateway_scale_events_total", "Scale-out and scale-in decisions.", ["service", "pool", "direction"]);
         _replicaHealthy = factory.CreateGauge("gateway_replica_healthy", "1 while the replica passes health checks, else 0.", ["service", "pool", "replica"]);
         _leader = factory.CreateGauge("gateway_leader",
@@ -83,6 +88,13 @@ internal sealed class GatewayMetrics
             foreach (var pool in service.Pools)
             {
                 Pool(service.Name, pool.Name);
+
+                // Configuration, fixed for the gateway's life: set once, so an alert can compare desired with max.
+                minReplicas.WithLabels(service.Name, pool.Name).Set(pool.MinReplicas);
+                if (pool.MaxReplicas is { } max)
+                {
+                    maxReplicas.WithLabels(service.Name, pool.Name).Set(max);
+                }
             }
         }
 

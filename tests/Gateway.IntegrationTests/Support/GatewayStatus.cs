@@ -35,7 +35,8 @@ internal sealed record GatewayStatus(bool Ready, int QueueDepth, IReadOnlyDictio
                     replica.GetProperty("inFlight").GetInt32(),
                     replica.GetProperty("peakInFlight").GetInt32(),
                     replica.GetProperty("served").GetInt64(),
-                    load);
+                    load,
+                    replica.GetProperty("address").GetString()!);
             }
         }
 
@@ -44,7 +45,8 @@ internal sealed record GatewayStatus(bool Ready, int QueueDepth, IReadOnlyDictio
 }
 
 /// <summary>The gateway's own counters for one replica, its health, and its last scraped load (null: unknown).</summary>
-internal sealed record ReplicaStatus(string Id, string Pool, string State, bool Healthy, int InFlight, int PeakInFlight, long Served, ReplicaLoadStatus? Load = null);
+internal sealed record ReplicaStatus(
+    string Id, string Pool, string State, bool Healthy, int InFlight, int PeakInFlight, long Served, ReplicaLoadStatus? Load = null, string Address = "");
 
 /// <summary>A replica's load as the gateway last scraped it from vLLM's <c>/metrics</c>.</summary>
 internal sealed record ReplicaLoadStatus(int Running, int Waiting, int OthersInFlight, bool Saturated);

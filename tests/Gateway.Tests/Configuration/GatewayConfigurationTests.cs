@@ -44,18 +44,37 @@ public sealed class GatewayConfigurationTests
     }
 
     [Fact]
+    public void Load_UnknownKeyUnderScalingWebhook_NamesItAndTheKnownOnes()
+    {
+        var error = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(Configuration(
+            ("Gateway:Services:0:Pools:0:Scaling:Webhook:Url", "http://127.0.0.1:9000/scale"),
+            ("Gateway:Services:0:Pools:0:Scaling:Webhook:Retries", "2"))));
+
+        Assert.Equal(
+            ["Gateway:Services:0:Pools:0:Scaling:Webhook:Retries: unknown setting (known here: Url, TimeoutSeconds, MaxRetries, BreakSeconds)"],
+            error.Errors);
+    }
+
+    [Fact]
     public void Load_PoolWithScaling_BindsItAndItsDefaults_PoolWithoutStaysFixed()
     {
         var options = GatewayConfiguration.Load(Configuration(
             ("Gateway:Services:0:TargetUtilization", "0.7"),
-            ("Gateway:Services:0:Pools:0:Scaling:MaxReplicas", "3")));
+            ("Gateway:Services:0:Pools:0:Static:1", "http://10.0.0.2:8000"),
+            ("Gateway:Services:0:Pools:0:Static:2", "http://10.0.0.3:8000"),
+            ("Gateway:Services:0:Pools:0:Scaling:MaxReplicas", "3"),
+            ("Gateway:Services:0:Pools:0:Scaling:Webhook:Url", "http://127.0.0.1:9000/scale")));
 
         var service = Assert.Single(options.Services);
         Assert.Equal(0.7, service.TargetUtilization);
         var scaling = Assert.Single(service.Pools).Scaling;
         Assert.NotNull(scaling);
-        Assert.Equal((0, 3, 2.0, 120.0, 30.0),
-            (scaling.MinReplicas, scaling.MaxReplicas, scaling.ScaleOutWindowSeconds, scaling.ScaleInStabilizationSeconds, scaling.DrainTimeoutSeconds));
+        Assert.Equal((0, 3, 2.0, 120.0, 30.0, 600.0),
+            (scaling.MinReplicas, scaling.MaxReplicas, scaling.ScaleOutWindowSeconds, scaling.ScaleInStabilizationSeconds, scaling.DrainTimeoutSeconds,
+                scaling.ProvisioningTimeoutSeconds));
+        Assert.NotNull(scaling.Webhook);
+        Assert.Equal(("http://127.0.0.1:9000/scale", 10.0, 3, 30.0),
+            (scaling.Webhook.Url, scaling.Webhook.TimeoutSeconds, scaling.Webhook.MaxRetries, scaling.Webhook.BreakSeconds));
         Assert.Null(Assert.Single(GatewayConfiguration.Load(Configuration()).Services[0].Pools).Scaling);
         Assert.Equal(0.8, GatewayConfiguration.Load(Configuration()).Services[0].TargetUtilization);
     }

@@ -253,6 +253,118 @@ public sealed class ScaleControllerTests
     }
 
     [Fact]
+    public void Tick_SlowScalerDuringALongBoot_IsAskedOnce()
+    {
+        Build(min: 0, max: 4);
+
+        // A webhook's replicas join only once their nodes have booted, 38 s after they were asked for.
+        var log = Run(TimeSpan.FromSeconds(60), _ => 6, slow: true, at: t =>
+        {
+            if (t == S(40))
+            {
+                AddReplicas(3, ReplicaState.Ready);
+            }
+        });
+
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 3))], log);
+        Assert.Equal(3, Cloud.ReadyCount);
+        Assert.Single(_metrics.RecentScaleEvents());
+    }
+
+    [Fact]
+    public void Tick_SlowScalerPastTheProvisioningTimeout_IsAskedAgain()
+    {
+        Build(min: 0, max: 4, provisioningTimeout: 30);
+
+        // Nothing arrives: at 32 s the request of 2 s has expired, and the wish holds the scale-out window again.
+        var log = Run(TimeSpan.FromSeconds(40), _ => 6, slow: true);
+
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 3)), (S(34), new ScaleAction.Add(Cloud, 3))], log);
+        Assert.Equal(["out", "out"], [.. _metrics.RecentScaleEvents().Select(e => e.Direction)]);
+    }
+
+    [Fact]
+    public void Tick_SlowScalerPartlyArrived_CountsTheRestAsOnTheirWay()
+    {
+        Build(min: 0, max: 4);
+
+        var log = Run(TimeSpan.FromSeconds(30), _ => 6, slow: true, at: t =>
+        {
+            if (t == S(10))
+            {
+                AddReplicas(1, ReplicaState.Ready);
+            }
+        });
+
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 3))], log);
+        Assert.Equal(3, Cloud.DesiredReplicas);
+    }
+
+    [Fact]
+    public void Tick_PeakEndsBeforeTheReplicasArrive_LowersTheRequestAfterStabilisation()
+    {
+        Build(min: 0, max: 4);
+
+        // 6 wants three, then 2 wants one. Nothing has arrived when the wish for fewer has held 120 s; the one still
+        // wanted arrives later and is not asked for again.
+        var log = Run(TimeSpan.FromSeconds(160), t => t < S(10) ? 6 : 2, slow: true, at: t =>
+        {
+            if (t == S(140))
+            {
+                AddReplicas(1, ReplicaState.Ready);
+            }
+        });
+
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 3)), (S(130), new ScaleAction.Lower(Cloud, 1, 3))], log);
+        Assert.Equal(1, Cloud.DesiredReplicas);
+        Assert.Equal(["out", "in"], [.. _metrics.RecentScaleEvents().Select(e => e.Direction)]);
+    }
+
+    [Fact]
+    public void Tick_PeakEndsWithOneOfThreeArrived_LowersToItThenDrainsIt()
+    {
+        Build(min: 0, max: 4);
+
+        var log = Run(TimeSpan.FromSeconds(135), t => t < S(10) ? 6 : 0, slow: true, at: t =>
+        {
+            if (t == S(20))
+            {
+                AddReplicas(1, ReplicaState.Ready);
+            }
+        });
+
+        var arrived = Replicas(1)[0];
+        Assert.Equal(
+            [
+                (S(2), new ScaleAction.Add(Cloud, 3)),
+                (S(130), new ScaleAction.Lower(Cloud, 1, 3)),
+                (S(130.25), new ScaleAction.Drain(arrived)),
+                (S(130.5), new ScaleAction.Remove(arrived)),
+            ],
+            log);
+        Assert.Equal(0, Cloud.DesiredReplicas);
+    }
+
+    [Fact]
+    public void Tick_ScaleOutFailed_IsAskedAgainAfterTheWindow()
+    {
+        Build(min: 0, max: 4);
+
+        // The first call fails (a webhook that answered 500 after its retries); the second is carried out.
+        var failed = false;
+        var log = Run(TimeSpan.FromSeconds(10), _ => 6, slow: true, done: action =>
+        {
+            if (!failed)
+            {
+                failed = true;
+                _controller.Failed(action);
+            }
+        });
+
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 3)), (S(4.25), new ScaleAction.Add(Cloud, 3))], log);
+    }
+
+    [Fact]
     public void Demand_ReplicaScrapedWithOtherGatewaysRequests_CountsThemToo()
     {
         Build(min: 0, max: 4);
@@ -353,10 +465,18 @@ public sealed class ScaleControllerTests
         }
     }
 
-    private void Build(int min, int max)
+    private void AddReplicas(int count, ReplicaState state)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            TestTopology.Add(Cloud, NextAddress(), state);
+        }
+    }
+
+    private void Build(int min, int max, double provisioningTimeout = 600)
     {
         var cloud = TestTopology.Pool("cloud", 1, 2, "http://10.0.1.1:8000");
-        cloud.Scaling = new ScalingOptions { MinReplicas = min, MaxReplicas = max };
+        cloud.Scaling = new ScalingOptions { MinReplicas = min, MaxReplicas = max, ProvisioningTimeoutSeconds = provisioningTimeout };
         var options = TestTopology.Options(TestTopology.Service(TestTopology.Pool("on-prem", 0, 2, "http://10.0.0.1:8000"), cloud));
         var topology = TestTopology.Build(options, _time);
         _service = topology.Services[0];
@@ -394,10 +514,13 @@ public sealed class ScaleControllerTests
     /// <summary>
     /// Ticks every 250 ms from the start for <paramref name="duration"/> with the demand the function gives (null: the
     /// service's own), carrying
-    /// out each action as the replica source will: added replicas join as provisioning, drained ones are marked
-    /// draining, removed ones leave. <paramref name="at"/> runs before each tick.
+    /// out each action as the replica source will: added replicas join as provisioning (unless the scaler is
+    /// <paramref name="slow"/>: then they join when <paramref name="at"/> adds them), drained ones are marked
+    /// draining, removed ones leave. <paramref name="at"/> runs before each tick, <paramref name="done"/> after each
+    /// action is carried out.
     /// </summary>
-    private List<(TimeSpan At, ScaleAction Action)> Run(TimeSpan duration, Func<TimeSpan, int>? demand, Action<TimeSpan>? at = null)
+    private List<(TimeSpan At, ScaleAction Action)> Run(
+        TimeSpan duration, Func<TimeSpan, int>? demand, Action<TimeSpan>? at = null, bool slow = false, Action<ScaleAction>? done = null)
     {
         for (var t = TimeSpan.Zero; t <= duration; t += Period)
         {
@@ -408,7 +531,7 @@ public sealed class ScaleControllerTests
                 _log.Add((t, action));
                 switch (action)
                 {
-                    case ScaleAction.Add add:
+                    case ScaleAction.Add add when !slow:
                         for (var i = 0; i < add.Count; i++)
                         {
                             TestTopology.Add(add.Pool, NextAddress(), ReplicaState.Provisioning);
@@ -422,6 +545,8 @@ public sealed class ScaleControllerTests
                         remove.Replica.Pool.RemoveReplica(remove.Replica);
                         break;
                 }
+
+                done?.Invoke(action);
             }
 
             _time.Advance(Period);

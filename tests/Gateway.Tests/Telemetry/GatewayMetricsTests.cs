@@ -68,4 +68,44 @@ public sealed class GatewayMetricsTests
         Assert.Equal(new ScaleEvent(Time.GetUtcNow(), "qwen-chat", "cloud-elastic", "out"), recent[0]);
         Assert.Equal("in", recent[^1].Direction);
     }
+
+    [Fact]
+    public async Task PoolMinAndMax_ElasticFromScaling_FixedFromTheirCount_KubernetesFixedHasNoMax()
+    {
+        var options = new GatewayOptions
+        {
+            Services =
+            [
+                new ServiceOptions
+                {
+                    Name = "qwen-chat",
+                    Models = ["qwen"],
+                    Pools =
+                    [
+                        new PoolOptions { Name = "on-prem", Static = ["http://10.0.0.1:8000", "http://10.0.0.2:8000"] },
+                        new PoolOptions
+                        {
+                            Name = "cloud",
+                            Priority = 1,
+                            Static = ["http://10.0.1.1:8000", "http://10.0.1.2:8000", "http://10.0.1.3:8000"],
+                            Scaling = new Gateway.Scaling.ScalingOptions { MinReplicas = 1, MaxReplicas = 3, Webhook = new() { Url = "http://127.0.0.1:9/scale" } },
+                        },
+                        new PoolOptions { Name = "spot", Priority = 2, Kubernetes = new KubernetesSourceOptions { ServiceName = "qwen", Port = "http", PoolLabelValue = "np" } },
+                    ],
+                },
+            ],
+        };
+        var metrics = new GatewayMetrics(new GatewayTopology(options, Time, new Random(1)), Time);
+        using var text = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(text);
+
+        var samples = Gateway.Testing.MetricsText.Parse(System.Text.Encoding.UTF8.GetString(text.ToArray()));
+
+        Assert.Equal(2, samples["gateway_pool_min_replicas{service=\"qwen-chat\",pool=\"on-prem\"}"]);
+        Assert.Equal(2, samples["gateway_pool_max_replicas{service=\"qwen-chat\",pool=\"on-prem\"}"]);
+        Assert.Equal(1, samples["gateway_pool_min_replicas{service=\"qwen-chat\",pool=\"cloud\"}"]);
+        Assert.Equal(3, samples["gateway_pool_max_replicas{service=\"qwen-chat\",pool=\"cloud\"}"]);
+        Assert.Equal(0, samples["gateway_pool_min_replicas{service=\"qwen-chat\",pool=\"spot\"}"]);
+        Assert.False(samples.ContainsKey("gateway_pool_max_replicas{service=\"qwen-chat\",pool=\"spot\"}"));
+    }
 }
