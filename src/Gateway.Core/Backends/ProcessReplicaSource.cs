@@ -275,7 +275,7 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
         System.Diagnostics.Process process;
         try
         {
-            port = FreeLoopbackPort();
+            port = ChoosePort();
             portText = port.ToString(CultureInfo.InvariantCulture);
             var arguments = new List<string>(_options.Arguments.Count);
             foreach (var argument in _options.Arguments)
@@ -390,16 +390,47 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
             .Replace("{appdir}", Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory), StringComparison.Ordinal);
 
     /// <summary>
-    /// A port the OS considers free now. Another process may take it before the replica binds; the replica then
-    /// exits and its replacement gets a new port.
+    /// A port the OS considers free now: any, or the lowest of the configured range that no replica of the pool has.
+    /// Another process may take it before the replica binds; the replica then exits and its replacement gets a new
+    /// port.
     /// </summary>
-    private static int FreeLoopbackPort()
+    private int ChoosePort()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
+        if (_options.FirstPort == 0)
+        {
+            return TryBind(0) ?? throw new InvalidOperationException("The system gave no free loopback port");
+        }
+
+        var taken = new HashSet<int>();
+        foreach (var replica in _pool.Snapshot)
+        {
+            taken.Add(replica.Address.Port);
+        }
+
+        for (var port = _options.FirstPort; port <= _options.LastPort; port++)
+        {
+            if (!taken.Contains(port) && TryBind(port) is { } free)
+            {
+                return free;
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"No free port in {_options.FirstPort}-{_options.LastPort} (Process:FirstPort..LastPort) for pool {_pool.Name}");
+    }
+
+    /// <summary>Binds <paramref name="port"/> (0: any) on loopback and lets it go; the port, or null when something holds it.</summary>
+    private static int? TryBind(int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
         try
         {
+            listener.Start();
             return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        catch (SocketException) when (port != 0)
+        {
+            return null;
         }
         finally
         {

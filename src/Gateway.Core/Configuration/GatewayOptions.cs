@@ -150,6 +150,16 @@ public sealed class ProcessSourceOptions
     /// <summary>Replicas to keep running.</summary>
     public int Replicas { get; set; } = 1;
 
+    /// <summary>
+    /// First port of the range replicas listen on (with <see cref="LastPort"/>), for hosts whose firewall opens only
+    /// a range; each replica gets the lowest port of the range that no replica of the pool has and nothing else
+    /// holds. 0 (the default): any free port the system gives.
+    /// </summary>
+    public int FirstPort { get; set; }
+
+    /// <summary>Last port of the range, inclusive; 0 with <see cref="FirstPort"/> 0.</summary>
+    public int LastPort { get; set; }
+
     /// <summary>Seconds a new replica may take until <c>/health</c> answers 200 before it is restarted.</summary>
     public double ReadyTimeoutSeconds { get; set; } = 120;
 

@@ -218,6 +218,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 
             Positive(errors, $"{path}:Process:ReadyTimeoutSeconds", process.ReadyTimeoutSeconds);
             Positive(errors, $"{path}:Process:StopTimeoutSeconds", process.StopTimeoutSeconds);
+            CheckPortRange(errors, pool, process, path);
         }
     }
 
@@ -305,5 +306,31 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
 
         return true;
+    }
+
+    /// <summary>A Process pool's port range: none (both 0), or ports 1..65535 in order, with room for every replica the pool may run.</summary>
+    private static void CheckPortRange(List<string> errors, PoolOptions pool, ProcessSourceOptions process, string path)
+    {
+        if (process.FirstPort == 0 && process.LastPort == 0)
+        {
+            return;
+        }
+
+        if (process.FirstPort is < 1 or > 65535)
+        {
+            errors.Add($"{path}:Process:FirstPort: must be a port from 1 to 65535 (or 0 with LastPort 0 for any free port), got {process.FirstPort}");
+        }
+        else if (process.LastPort < process.FirstPort || process.LastPort > 65535)
+        {
+            errors.Add($"{path}:Process:LastPort: must be from FirstPort ({process.FirstPort}) to 65535, got {process.LastPort}");
+        }
+        else
+        {
+            var most = Math.Max(process.Replicas, pool.Scaling?.MaxReplicas ?? 0);
+            if (process.LastPort - process.FirstPort + 1 < most)
+            {
+                errors.Add($"{path}:Process:LastPort: the range {process.FirstPort}-{process.LastPort} has fewer ports than the {most} replicas the pool may run");
+            }
+        }
     }
 }

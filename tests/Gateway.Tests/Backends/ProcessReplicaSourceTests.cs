@@ -51,6 +51,24 @@ public sealed class ProcessReplicaSourceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task StartAsync_PortRange_GivesEachReplicaTheLowestPortOfTheRangeNothingHolds()
+    {
+        // Below Linux's ephemeral range (32768 and up), where the other tests' ports come from; the first port of the
+        // range is held by something else.
+        var first = Random.Shared.Next(20_000, 30_000);
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, first);
+        squatter.Start();
+        var options = Simulator(replicas: 2);
+        (options.FirstPort, options.LastPort) = (first, first + 2);
+        await using var harness = new Harness(output, options);
+
+        await harness.Source.StartAsync(CancellationToken.None);
+        await harness.WaitUntilReadyAsync(2);
+
+        Assert.Equal([first + 1, first + 2], harness.Pool.Replicas.Select(r => r.Address.Port));
+    }
+
+    [Fact]
     public async Task StartAsync_SlowStartingReplica_StaysProvisioningUntilHealthAnswers200()
     {
         await using var harness = new Harness(output, Simulator(replicas: 1, "--startup-duration", "2"));

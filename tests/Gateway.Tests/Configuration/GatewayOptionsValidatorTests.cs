@@ -297,6 +297,31 @@ public sealed class GatewayOptionsValidatorTests
         AssertOnlyError(options, "Gateway:Services:0:Pools:1:Process:Arguments: must contain {port}, where the replica's port goes");
     }
 
+    [Theory]
+    [InlineData(-1, 0, "Gateway:Services:0:Pools:1:Process:FirstPort: must be a port from 1 to 65535 (or 0 with LastPort 0 for any free port), got -1")]
+    [InlineData(0, 20010, "Gateway:Services:0:Pools:1:Process:FirstPort: must be a port from 1 to 65535 (or 0 with LastPort 0 for any free port), got 0")]
+    [InlineData(20010, 20000, "Gateway:Services:0:Pools:1:Process:LastPort: must be from FirstPort (20010) to 65535, got 20000")]
+    [InlineData(65535, 65536, "Gateway:Services:0:Pools:1:Process:LastPort: must be from FirstPort (65535) to 65535, got 65536")]
+    [InlineData(20000, 20000, "Gateway:Services:0:Pools:1:Process:LastPort: the range 20000-20000 has fewer ports than the 2 replicas the pool may run")]
+    public void Check_ProcessPortRangeWrong_NamesTheKey(int first, int last, string error)
+    {
+        var options = Valid();
+        var process = options.Services[0].Pools[1].Process!;
+        (process.Replicas, process.FirstPort, process.LastPort) = (2, first, last);
+
+        AssertOnlyError(options, error);
+    }
+
+    [Fact]
+    public void Check_ProcessPortRangeWithRoomForEveryReplica_GivesNoErrors()
+    {
+        var options = Valid();
+        var process = options.Services[0].Pools[1].Process!;
+        (process.Replicas, process.FirstPort, process.LastPort) = (2, 20000, 20001);
+
+        Assert.Empty(GatewayOptionsValidator.Check(options));
+    }
+
     [Fact]
     public void Check_ProcessWithoutCommand_NamesCommand()
     {
