@@ -22,6 +22,11 @@ internal static class PeakDrill
         await using var gateway = options.GatewayUrl is null
             ? await GatewayUnderTest.StartAsync(configPath, overrides, cancellationToken)
             : GatewayUnderTest.Attach(options.GatewayUrl, options.AdminUrl);
+        if (gateway.Process is { } started)
+        {
+            Console.Error.WriteLine($"[{label}] gateway pid {started.Id} on {gateway.PublicAddress} (admin {gateway.AdminAddress})");
+        }
+
         var layout = gateway.AdminAddress is null ? null : await ServiceLayout.ReadAsync(gateway.AdminAddress, settings.Host, cancellationToken);
 
         using var client = LoadClient.Create(TimeSpan.FromMinutes(2));
