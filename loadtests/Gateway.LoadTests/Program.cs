@@ -14,6 +14,12 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["--help" or "-h"] or [_, "--help" or "-h"])
+        {
+            Console.Out.WriteLine(DrillOptions.Usage);
+            return 0;
+        }
+
         DrillOptions options;
         try
         {
@@ -60,6 +66,13 @@ internal static class Program
         {
             Console.Error.WriteLine("interrupted: every process the drill started is stopped");
             return 130;
+        }
+#pragma warning disable CA1031 // Whatever failed, the processes are stopped by now (await using); say what and exit 1.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Console.Error.WriteLine($"error: the {options.Drill} drill failed: {e}");
+            return 1;
         }
     }
 

@@ -40,6 +40,10 @@ public sealed class PeakShortFormScalesOutWithoutFailures
         var scaledOut = gateway.Number("firstScaleOutAt");
         Assert.True(queued <= scaledOut, $"scale-out at {scaledOut} s before the first queued request at {queued} s");
         Assert.Equal(scaledOut - queued, gateway.Number("queuedToScaleOutSeconds"), 3);
+
+        // The gateway's own log times the scale-out exactly: within the load, and no later than the sample that showed it.
+        var scaleOutEvent = gateway.Number("firstScaleOutEventAt");
+        Assert.InRange(scaleOutEvent, 0, scaledOut + 0.1);
         Assert.Equal(2, gateway.Count("peakCloudReplicas"));
         Assert.Equal(0, gateway.Count("cloudMinReplicas"));
         Assert.True(gateway.Number("cloudReplicaSeconds") > 0);

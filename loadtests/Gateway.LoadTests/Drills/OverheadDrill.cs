@@ -54,11 +54,11 @@ internal static partial class OverheadDrill
                     await ScenarioRunner.RunAsync(Chat(via, stream).ToScenario("warm-up"), null, warmUp, cancellationToken);
                 }
 
-                var closed = new LoadSimulation.KeepConstant(settings.Concurrency, settings.Duration);
-                plain = await CompareAsync("plain, closed loop", Chat(false, false), Chat(true, false), closed, cancellationToken);
-                streamed = await CompareAsync("streamed, closed loop", Chat(false, true), Chat(true, true), closed, cancellationToken);
+                var closed = new LoadSimulation.KeepConstant(settings.Concurrency, settings.Round);
+                plain = await CompareAsync("plain, closed loop", Chat(false, false), Chat(true, false), closed, settings.Rounds, cancellationToken);
+                streamed = await CompareAsync("streamed, closed loop", Chat(false, true), Chat(true, true), closed, settings.Rounds, cancellationToken);
                 fixedRate = await CompareAsync("plain, fixed rate", Chat(false, false), Chat(true, false),
-                    new LoadSimulation.Inject(settings.Rate, settings.Duration), cancellationToken);
+                    new LoadSimulation.Inject(settings.Rate, settings.Round), settings.Rounds, cancellationToken);
                 chunks = await CompareChunksAsync(settings, client, sse, gateway, cancellationToken);
             }
 
@@ -111,7 +111,8 @@ internal static partial class OverheadDrill
 
         return new StringBuilder()
             .AppendLine(throughput.ToString())
-            .AppendLine($"Added latency is the gateway's percentile minus the direct one (not the percentile of differences).")
+            .AppendLine($"Each side ran {s.DurationSeconds:0.#} s per phase in {s.Rounds} rounds alternating with the other side, so other load on the machine falls on both alike. "
+                + "Added latency is the gateway's percentile minus the direct one (not the percentile of differences).")
             .AppendLine()
             .AppendLine($"### {m.Streams:#,0} concurrent streams through a fresh gateway ({m.ChunksPerStream} chunks, {m.ChunkIntervalMs} ms apart)")
             .AppendLine()
@@ -122,11 +123,12 @@ internal static partial class OverheadDrill
             .ToString();
     }
 
-    private static async Task<Comparison> CompareAsync(string name, ChatRequest direct, ChatRequest viaGateway, LoadSimulation load, CancellationToken cancellationToken)
+    private static async Task<Comparison> CompareAsync(
+        string name, ChatRequest direct, ChatRequest viaGateway, LoadSimulation round, int rounds, CancellationToken cancellationToken)
     {
-        Console.Error.WriteLine($"[overhead] {name}: {load}, direct then through the gateway");
-        var straight = await ScenarioRunner.RunAsync(direct.ToScenario($"{name}, direct"), null, load, cancellationToken);
-        var through = await ScenarioRunner.RunAsync(viaGateway.ToScenario($"{name}, gateway"), null, load, cancellationToken);
+        Console.Error.WriteLine($"[overhead] {name}: {rounds} x ({round} direct, then through the gateway)");
+        var (straight, through) = await ScenarioRunner.RunAlternatingAsync(
+            direct.ToScenario($"{name}, direct"), viaGateway.ToScenario($"{name}, gateway"), round, rounds, cancellationToken);
         return new Comparison(
             straight,
             through,
@@ -143,17 +145,17 @@ internal static partial class OverheadDrill
             ? new ChunkStream(client, gateway.PublicAddress, SseHost, settings.ChunksPerStream, interval)
             : new ChunkStream(client, sse.BaseAddress, null, settings.ChunksPerStream, interval);
 
-        var load = new LoadSimulation.KeepConstant(settings.ChunkStreams, settings.Duration);
-        Console.Error.WriteLine($"[overhead] per-chunk delay: {load}, {settings.ChunksPerStream} chunks {settings.ChunkIntervalMs} ms apart, direct then through the gateway");
+        var round = new LoadSimulation.KeepConstant(settings.ChunkStreams, settings.Round);
+        Console.Error.WriteLine(
+            $"[overhead] per-chunk delay: {settings.Rounds} x ({round} direct, then through the gateway), {settings.ChunksPerStream} chunks {settings.ChunkIntervalMs} ms apart");
         foreach (var via in new[] { false, true })
         {
             await ScenarioRunner.RunAsync(Stream(via).ToScenario("warm-up"), null, new LoadSimulation.KeepConstant(settings.ChunkStreams, settings.WarmUp), cancellationToken);
         }
 
-        var direct = Stream(false);
-        var directStats = await ScenarioRunner.RunAsync(direct.ToScenario("chunks, direct"), null, load, cancellationToken);
-        var through = Stream(true);
-        var throughStats = await ScenarioRunner.RunAsync(through.ToScenario("chunks, gateway"), null, load, cancellationToken);
+        var (direct, through) = (Stream(false), Stream(true));
+        var (directStats, throughStats) = await ScenarioRunner.RunAlternatingAsync(
+            direct.ToScenario("chunks, direct"), through.ToScenario("chunks, gateway"), round, settings.Rounds, cancellationToken);
         var directMs = Percentiles.FromNanoseconds(direct.Delays);
         var throughMs = Percentiles.FromNanoseconds(through.Delays);
         return new ChunkComparison(directStats, throughStats, directMs, throughMs, direct.Chunks + through.Chunks,
@@ -169,7 +171,7 @@ internal static partial class OverheadDrill
         var before = process.Memory()?.CurrentMb ?? 0;
         using var client = LoadClient.Create(TimeSpan.FromMinutes(2));
         var stream = new ChunkStream(client, gateway.PublicAddress, SseHost, settings.MemoryChunks, TimeSpan.FromMilliseconds(settings.MemoryIntervalMs));
-        var peakOpenBefore = sse.PeakOpenStreams;
+        sse.ResetPeak();
 
         using var stopSampling = new CancellationTokenSource();
         var peakSampled = before;
@@ -197,7 +199,7 @@ internal static partial class OverheadDrill
         await sampling;
         var memory = process.Memory();
         return new MemoryFigures(settings.MemoryStreams, settings.MemoryChunks, settings.MemoryIntervalMs, stats.Ok, stats.Failed, stats.ByStatus,
-            Math.Max(sse.PeakOpenStreams, peakOpenBefore), Math.Round(elapsed.TotalSeconds, 2), before, Math.Max(peakSampled, memory?.CurrentMb ?? 0), memory?.PeakMb ?? 0);
+            sse.PeakOpenStreams, Math.Round(elapsed.TotalSeconds, 2), before, Math.Max(peakSampled, memory?.CurrentMb ?? 0), memory?.PeakMb ?? 0);
     }
 
     private static List<TargetCheck> Targets(bool isShort, Comparison plain, Comparison fixedRate, ChunkComparison chunks, MemoryFigures memory)
@@ -268,7 +270,10 @@ internal sealed record OverheadSettings(
     double MemoryIntervalMs,
     string Body)
 {
-    public TimeSpan Duration => TimeSpan.FromSeconds(DurationSeconds);
+    /// <summary>Each side of a phase runs its duration in rounds of about 2 s, alternating with the other side.</summary>
+    public int Rounds => Math.Max(1, (int)Math.Round(DurationSeconds / 2));
+
+    public TimeSpan Round => TimeSpan.FromSeconds(DurationSeconds / Rounds);
 
     public TimeSpan WarmUp => TimeSpan.FromSeconds(WarmUpSeconds);
 

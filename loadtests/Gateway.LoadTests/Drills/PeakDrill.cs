@@ -67,7 +67,9 @@ internal static class PeakDrill
         }
 
         await sampler.SampleAsync(cancellationToken);
-        var figures = PeakFigures.From(sampler.Samples(), layout, loadEnded, settings.SampleInterval);
+        var scaleOut = await ScaleEventLog.FirstScaleOutAsync(gateway.AdminAddress!, layout.Service, cloud, sampler.OriginTime, cancellationToken);
+        var figures = PeakFigures.From(sampler.Samples(), layout, loadEnded, settings.SampleInterval,
+            scaleOut is { } at ? Math.Round((at - sampler.OriginTime).TotalSeconds, 3) : null);
         return new PeakResult(label, layout.Balancing, settings, stats, figures);
     }
 }

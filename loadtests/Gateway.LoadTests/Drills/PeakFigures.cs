@@ -16,6 +16,7 @@ internal sealed record PeakFigures(
     double OnPremFullShareOfSamples,
     double? FirstQueuedAt,
     double? FirstScaleOutAt,
+    double? FirstScaleOutEventAt,
     double? QueuedToScaleOutSeconds,
     double? FirstCloudServedAt,
     double CloudReplicaSeconds,
@@ -36,7 +37,12 @@ internal sealed record PeakFigures(
     private const string Capacity = "gateway_pool_capacity";
     private const string TtftBucket = "gateway_time_to_first_token_seconds_bucket";
 
-    public static PeakFigures From(IReadOnlyList<MetricsSample> samples, ServiceLayout layout, double loadEndedAt, TimeSpan interval)
+    /// <summary>
+    /// Reads the figures from <paramref name="samples"/> of <paramref name="layout"/>'s service, taken every
+    /// <paramref name="interval"/>, the load having ended at <paramref name="loadEndedAt"/>; <paramref name="scaleOutEventAt"/>
+    /// is the first scale-out by the gateway's own event log (exact, not sampled), if it has one.
+    /// </summary>
+    public static PeakFigures From(IReadOnlyList<MetricsSample> samples, ServiceLayout layout, double loadEndedAt, TimeSpan interval, double? scaleOutEventAt)
     {
         var service = ("service", (string?)layout.Service);
         var first = samples[0];
@@ -82,6 +88,7 @@ internal sealed record PeakFigures(
             duringLoad.Count == 0 ? 0 : Math.Round((double)full / duringLoad.Count, 3),
             firstQueued,
             firstScaleOut,
+            scaleOutEventAt,
             firstQueued is not null && firstScaleOut is not null ? Math.Round(firstScaleOut.Value - firstQueued.Value, 3) : null,
             firstCloudServed,
             Math.Round(replicaSeconds, 1),

@@ -23,6 +23,7 @@ internal static class PeakMarkdown
         Row("on-prem full (share of samples in the load)", p => p.Gateway is null ? null : $"{p.Gateway.OnPremFullShareOfSamples:P0}");
         Row("first queued request (s after load start)", p => p.Gateway?.FirstQueuedAt);
         Row("first scale-out (s after load start)", p => p.Gateway?.FirstScaleOutAt);
+        Row("first scale-out, gateway's event time (s after load start)", p => p.Gateway?.FirstScaleOutEventAt);
         Row("first queued -> first scale-out (s)", p => p.Gateway?.QueuedToScaleOutSeconds);
         Row("first cloud-served request (s after load start)", p => p.Gateway?.FirstCloudServedAt);
         Row("cloud replica-seconds", p => p.Gateway?.CloudReplicaSeconds);
@@ -33,7 +34,7 @@ internal static class PeakMarkdown
 
         return new StringBuilder()
             .AppendLine(table.ToString())
-            .AppendLine($"TTFT, client: {peaks[0].Settings.FirstTokenMeasure}. TTFT, gateway histogram: interpolated inside its buckets (0.25, 0.5, 1, 2.5, 5 s...), so coarse. Times of events are those of the first sample that shows them.")
+            .AppendLine($"TTFT, client: {peaks[0].Settings.FirstTokenMeasure}. TTFT, gateway histogram: interpolated inside its buckets (0.25, 0.5, 1, 2.5, 5 s...), so coarse. Times of events are those of the first sample that shows them (the sampling interval is their resolution), except the scale-out's event time, from the gateway's own log.")
             .ToString();
     }
 }

@@ -28,6 +28,30 @@ internal static class ScenarioRunner
         return recording.ToStats(scenario.Name, load.ToString(), Stopwatch.GetElapsedTime(started));
     }
 
+    /// <summary>
+    /// Runs two scenarios in alternating rounds of <paramref name="round"/> (A, B, A, B...), each side's rounds recorded
+    /// together: on a shared machine, whatever else runs then falls on both sides alike instead of on one of them.
+    /// </summary>
+    public static async Task<(ScenarioStats A, ScenarioStats B)> RunAlternatingAsync(
+        Scenario a, Scenario b, LoadSimulation round, int rounds, CancellationToken cancellationToken)
+    {
+        var (recordingA, recordingB) = (new Recording(), new Recording());
+        var (elapsedA, elapsedB) = (TimeSpan.Zero, TimeSpan.Zero);
+        for (var i = 0; i < rounds; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await DriveAsync(a, round, recordingA, cancellationToken);
+            elapsedA += Stopwatch.GetElapsedTime(started);
+            started = Stopwatch.GetTimestamp();
+            await DriveAsync(b, round, recordingB, cancellationToken);
+            elapsedB += Stopwatch.GetElapsedTime(started);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var load = rounds == 1 ? round.ToString() : $"{round}, {rounds} rounds alternating with {(a.Name == b.Name ? "the other" : b.Name)}";
+        return (recordingA.ToStats(a.Name, load, elapsedA), recordingB.ToStats(b.Name, $"{round}, {rounds} rounds alternating with {a.Name}", elapsedB));
+    }
+
     /// <summary>A histogram of microseconds from 1 us to an hour, three significant digits, safe for concurrent recording.</summary>
     public static LongConcurrentHistogram NewHistogram() => new(1, HighestMicroseconds, 3);
 

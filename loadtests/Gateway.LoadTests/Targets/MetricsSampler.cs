@@ -26,8 +26,15 @@ internal sealed class MetricsSampler : IAsyncDisposable
     /// <summary>Scrape failures (a busy admin listener): counted, not fatal, so a long drill is not lost to one of them.</summary>
     public int Failures { get; private set; }
 
+    /// <summary>The wall-clock time of the origin, to place the gateway's own timestamps on the samples' time line.</summary>
+    public DateTimeOffset OriginTime { get; private set; } = TimeProvider.System.GetUtcNow();
+
     /// <summary>Makes now the time 0 of the samples taken from now on.</summary>
-    public void SetOrigin() => Interlocked.Exchange(ref _origin, Stopwatch.GetTimestamp());
+    public void SetOrigin()
+    {
+        OriginTime = TimeProvider.System.GetUtcNow();
+        Interlocked.Exchange(ref _origin, Stopwatch.GetTimestamp());
+    }
 
     /// <summary>Seconds since the origin.</summary>
     public double Now => Stopwatch.GetElapsedTime(Interlocked.Read(ref _origin)).TotalSeconds;

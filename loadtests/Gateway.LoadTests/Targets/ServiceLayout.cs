@@ -36,5 +36,35 @@ internal sealed record ServiceLayout(string Service, string Balancing, IReadOnly
     }
 }
 
+/// <summary>The gateway's own record of scale decisions (<c>/admin/status</c> keeps the recent ones), exact to the millisecond.</summary>
+internal static class ScaleEventLog
+{
+    /// <summary>When the first scale-out of one of <paramref name="pools"/> of <paramref name="service"/> at or after <paramref name="since"/> was decided, or null.</summary>
+    public static async Task<DateTimeOffset?> FirstScaleOutAsync(Uri adminAddress, string service, IReadOnlyCollection<string> pools, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        using var admin = LoadClient.Create(TimeSpan.FromSeconds(10));
+        using var status = JsonDocument.Parse(await admin.GetStringAsync(new Uri(adminAddress, "admin/status"), cancellationToken));
+        DateTimeOffset? first = null;
+        foreach (var s in status.RootElement.GetProperty("services").EnumerateArray())
+        {
+            if (s.GetProperty("name").GetString() != service || !s.TryGetProperty("scaleEvents", out var events))
+            {
+                continue;
+            }
+
+            foreach (var e in events.EnumerateArray())
+            {
+                var at = e.GetProperty("at").GetDateTimeOffset();
+                if (e.GetProperty("direction").GetString() == "out" && pools.Contains(e.GetProperty("pool").GetString()) && at >= since && (first is null || at < first))
+                {
+                    first = at;
+                }
+            }
+        }
+
+        return first;
+    }
+}
+
 /// <summary>One pool: its name, priority, slots per replica and minimum replicas.</summary>
 internal sealed record PoolLayout(string Name, int Priority, int CapacityPerReplica, int MinReplicas);

@@ -46,6 +46,9 @@ internal sealed class SseBackend : IAsyncDisposable
     /// <summary>The most streams open at once so far.</summary>
     public int PeakOpenStreams => Volatile.Read(ref _peakOpen);
 
+    /// <summary>Starts counting <see cref="PeakOpenStreams"/> afresh from the streams open now.</summary>
+    public void ResetPeak() => Volatile.Write(ref _peakOpen, Volatile.Read(ref _open));
+
     public static async Task<SseBackend> StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
