@@ -63,7 +63,7 @@ internal static partial class OverheadDrill
             }
 
             var memory = await MeasureStreamsAsync(settings, configPath, sse, options.Overrides, cancellationToken);
-            return new OverheadResult(settings, plain, streamed, fixedRate, chunks, memory, Targets(options.Short, plain, fixedRate, chunks, memory));
+            return new OverheadResult(settings, plain, streamed, fixedRate, chunks, memory, Targets(plain, fixedRate, chunks, memory));
         }
         finally
         {
@@ -202,10 +202,7 @@ internal static partial class OverheadDrill
             sse.PeakOpenStreams, Math.Round(elapsed.TotalSeconds, 2), before, Math.Max(peakSampled, memory?.CurrentMb ?? 0), memory?.PeakMb ?? 0);
     }
 
-    private static List<TargetCheck> Targets(bool isShort, Comparison plain, Comparison fixedRate, ChunkComparison chunks, MemoryFigures memory)
-    {
-        _ = isShort;
-        return
+    private static List<TargetCheck> Targets(Comparison plain, Comparison fixedRate, ChunkComparison chunks, MemoryFigures memory) =>
         [
             new("plain added latency p50 at the fixed rate (ms)", "<= 0.3", fixedRate.AddedP50Ms, fixedRate.AddedP50Ms <= 0.3),
             new("plain added latency p99 at the fixed rate (ms)", "<= 1", fixedRate.AddedP99Ms, fixedRate.AddedP99Ms <= 1),
@@ -214,7 +211,6 @@ internal static partial class OverheadDrill
             new("plain rps through the gateway", ">= 25,000", plain.Gateway.RequestsPerSecond, plain.Gateway.RequestsPerSecond >= 25_000),
             new($"{memory.Streams:#,0} streams: gateway peak RSS (MB)", "< 400", memory.VmHwmMb, memory.VmHwmMb < 400 && memory.Failed == 0),
         ];
-    }
 
     /// <summary>One service per backend, routed by Host; capacities and queue far above the load, so only forwarding is measured.</summary>
     private static string Configuration(Uri simulator, Uri sse)
