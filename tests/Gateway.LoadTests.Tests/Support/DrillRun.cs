@@ -53,10 +53,10 @@ internal sealed class DrillRun : IDisposable
         return process.ExitCode;
     }
 
-    /// <summary>Runs <c>DRILL --short --report FILE</c>, asserts it succeeded, and returns the report's <c>result</c>.</summary>
-    public async Task<JsonElement> RunShortAsync(string drill)
+    /// <summary>Runs <c>DRILL --short --report FILE [args]</c>, asserts it succeeded, and returns the report's <c>result</c>.</summary>
+    public async Task<JsonElement> RunShortAsync(string drill, params string[] args)
     {
-        var exit = await RunAsync(drill, "--short", "--report", ReportPath);
+        var exit = await RunAsync([drill, "--short", "--report", ReportPath, .. args]);
         Assert.True(exit == 0, $"{drill} --short exited with {exit}:\n{Output}");
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(ReportPath));
         Assert.Equal(drill, report.RootElement.GetProperty("drill").GetString());
