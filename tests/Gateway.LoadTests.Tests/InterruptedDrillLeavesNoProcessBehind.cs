@@ -44,8 +44,15 @@ public sealed partial class InterruptedDrillLeavesNoProcessBehind
         var children = new List<int>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/task"))
         {
-            var text = File.ReadAllText(Path.Combine(task, "children"));
-            children.AddRange(text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)));
+            try
+            {
+                var text = File.ReadAllText(Path.Combine(task, "children"));
+                children.AddRange(text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)));
+            }
+            catch (IOException)
+            {
+                // That thread ended meanwhile; a child is listed under the thread that started it, which lives on.
+            }
         }
 
         return children;

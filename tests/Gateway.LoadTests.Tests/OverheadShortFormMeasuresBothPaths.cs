@@ -48,7 +48,8 @@ public sealed class OverheadShortFormMeasuresBothPaths
         Assert.Equal(ShortStreams, memory.Count("streams"));
         Assert.Equal(ShortStreams, memory.Count("ok"));
         Assert.Equal(0, memory.Count("failed"));
-        Assert.InRange(memory.Count("peakOpenAtBackend"), ShortStreams / 2, ShortStreams);
+        // Streams of 1 s started together overlap; a busy machine may spread their starts, hence not all 200.
+        Assert.InRange(memory.Count("peakOpenAtBackend"), ShortStreams / 4, ShortStreams);
         Assert.True(memory.Number("rssBeforeMb") > 0);
         Assert.True(memory.Number("vmHwmMb") >= memory.Number("rssBeforeMb"));
         Assert.Equal(6, overhead.At("targets").GetArrayLength());
