@@ -14,7 +14,11 @@ public static class DotnetProcess
     public static string Host => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
     /// <summary>Starts <paramref name="dll"/> (a file beside the tests) with <paramref name="args"/>, every stream redirected.</summary>
-    public static Process Start(string dll, IEnumerable<string> args)
+    public static Process Start(string dll, IEnumerable<string> args) =>
+        Process.Start(StartInfo(dll, args)) ?? throw new InvalidOperationException($"could not start {dll}");
+
+    /// <summary>How <see cref="Start"/> runs <paramref name="dll"/>, for a caller that wraps the command (e.g. in <c>setpriv</c>).</summary>
+    public static ProcessStartInfo StartInfo(string dll, IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(Host)
         {
@@ -29,17 +33,26 @@ public static class DotnetProcess
             info.ArgumentList.Add(arg);
         }
 
-        return Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
+        return info;
     }
 
     /// <summary>
     /// Starts <paramref name="dll"/> and waits until a line of its standard output matches <paramref name="listening"/>;
     /// everything it writes, then and later, goes to <paramref name="output"/>. On failure the process is killed.
     /// </summary>
+    public static Task<(Process Process, Match Listening)> StartListeningAsync(
+        string dll, IEnumerable<string> args, Regex listening, OutputLog output, TimeSpan timeout) =>
+        StartListeningAsync(() => Start(dll, args), dll, listening, output, timeout);
+
+    /// <summary>
+    /// As <see cref="StartListeningAsync(string, IEnumerable{string}, Regex, OutputLog, TimeSpan)"/>, with the process
+    /// started by <paramref name="start"/> (every stream redirected); <paramref name="name"/> names it in errors.
+    /// </summary>
     public static async Task<(Process Process, Match Listening)> StartListeningAsync(
-        string dll, IEnumerable<string> args, Regex listening, OutputLog output, TimeSpan timeout)
+        Func<Process> start, string name, Regex listening, OutputLog output, TimeSpan timeout)
     {
-        var process = Start(dll, args);
+        var dll = name;
+        var process = start();
         var matched = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
         {

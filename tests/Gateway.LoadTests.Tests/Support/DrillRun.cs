@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Gateway.Testing;
+
+namespace Gateway.LoadTests.Tests.Support;
+
+/// <summary>
+/// One drill run as a real process (<c>dotnet Gateway.LoadTests.dll DRILL --short --report FILE</c>), its report read
+/// back as JSON. Each run has its own report folder, and the drill picks free ports, so runs go in parallel.
+/// </summary>
+internal sealed class DrillRun : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("drill-test-");
+
+    public DrillRun()
+    {
+        ReportPath = Path.Combine(_folder.FullName, "report.json");
+    }
+
+    public string ReportPath { get; }
+
+    public OutputLog Output { get; } = new();
+
+    /// <summary>Starts the drill with <paramref name="args"/>, its output going to <see cref="Output"/>.</summary>
+    public Process Start(params string[] args)
+    {
+        var process = DotnetProcess.Start("Gateway.LoadTests.dll", args);
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Runs the drill to its end and returns its exit code.</summary>
+    public async Task<int> RunAsync(params string[] args)
+    {
+        using var process = Start(args);
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(Timeout);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"the drill did not end within {Timeout.TotalSeconds} s:\n{Output}");
+        }
+
+        // The last lines may still be on their way through the redirected pipes.
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    /// <summary>Runs <c>DRILL --short --report FILE [args]</c>, asserts it succeeded, and returns the report's <c>result</c>.</summary>
+    public async Task<JsonElement> RunShortAsync(string drill, params string[] args)
+    {
+        var exit = await RunAsync([drill, "--short", "--report", ReportPath, .. args]);
+        Assert.True(exit == 0, $"{drill} --short exited with {exit}:\n{Output}");
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(ReportPath));
+        Assert.Equal(drill, report.RootElement.GetProperty("drill").GetString());
+        Assert.True(report.RootElement.GetProperty("short").GetBoolean());
+        Assert.Equal(Environment.ProcessorCount, report.RootElement.GetProperty("machine").GetProperty("processorCount").GetInt32());
+        return report.RootElement.GetProperty("result").Clone();
+    }
+
+    public void Dispose() => _folder.Delete(recursive: true);
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            Output.Append(line);
+        }
+    }
+}
