@@ -4,7 +4,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Backends;
 
 /// <summary>
-/// YARP's default header copying, plus two decisions taken when a replica's answer arrives, before any of it goes
+/// YARP's default header copying, the request body handed to <see cref="BufferedRequestBodyHandler"/>, plus two decisions taken when a replica's answer arrives, before any of it goes
 /// to the client: a 503 is held back (the replica was too busy to take the request, so another one may), and a
 /// streamed answer gets its abort deferred (so that a replica dying mid-stream ends the stream with an error event
 /// instead of a cut connection).
@@ -23,6 +23,17 @@ internal sealed class ReplicaAnswerTransformer : HttpTransformer
     /// </summary>
     public static bool WasHeldBack(HttpContext context, ForwarderError error) =>
         error == ForwarderError.None && !context.Response.HasStarted && context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable;
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+
+        // The body is in memory (the forwarder set it): let the client send it with the headers in one write.
+        if (proxyRequest.Content is not null && httpContext.Request.Body is MemoryStream body)
+        {
+            proxyRequest.Options.Set(BufferedRequestBodyHandler.BodyKey, body);
+        }
+    }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
