@@ -231,6 +231,7 @@ Throughput: POST /v1/chat/completions, max_tokens 10, zero latencies, wrk -t2 -c
   gateway CPU us/req    -           $(col "$WORK/via.txt" 5)     runs: $(awk '{ printf "%s ", $5 }' "$WORK/via.txt")
   simulator CPU us/req  $(col "$WORK/direct.txt" 6)        $(col "$WORK/via.txt" 6)
   wrk CPU us/req        $(col "$WORK/direct.txt" 7)        $(col "$WORK/via.txt" 7)
+  CPU-bound ceiling     $(nproc) cores / (gateway + simulator + wrk CPU per request) = $(awk -v n="$(nproc)" -v g="$(col "$WORK/via.txt" 5)" -v s="$(col "$WORK/via.txt" 6)" -v w="$(col "$WORK/via.txt" 7)" 'BEGIN { printf "%.0f", n * 1e6 / (g + s + w) }') req/s   (what a quiet machine would allow; target >= 25000)
   gateway B alloc/req   -           $( [[ -s "$WORK/alloc.txt" ]] && median <"$WORK/alloc.txt" || echo '? (no dotnet-counters)')
   others' CPU (cores)   up to $(cat "$WORK/direct.txt" "$WORK/via.txt" | awk '$8 > m { m = $8 } END { printf "%.2f", m }')
   gateway peak RSS      $gw_rss MB"
