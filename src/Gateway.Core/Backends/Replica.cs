@@ -22,6 +22,7 @@ public sealed class Replica
         Pool = pool;
         _state = state;
         Health = new ReplicaHealth(this);
+        Transformer = new ReplicaAnswerTransformer(DestinationPrefix);
     }
 
     /// <summary>A name unique in its pool, e.g. <c>on-prem-1</c>.</summary>
@@ -32,6 +33,9 @@ public sealed class Replica
 
     /// <summary>The address as YARP's forwarder takes it: scheme, host and port, no trailing slash.</summary>
     public string DestinationPrefix { get; }
+
+    /// <summary>How requests to this replica and its answers are transformed while forwarded.</summary>
+    internal ReplicaAnswerTransformer Transformer { get; }
 
     /// <summary>The pool the replica belongs to.</summary>
     public Pool Pool { get; }

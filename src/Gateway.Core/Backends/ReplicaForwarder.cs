@@ -62,7 +62,7 @@ internal sealed partial class ReplicaForwarder
             DeferredAbort? deferredAbort;
             try
             {
-                error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, ReplicaAnswerTransformer.Instance);
+                error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, replica.Transformer);
             }
             finally
             {

@@ -6,7 +6,8 @@ namespace Gateway.Backends;
 
 /// <summary>
 /// YARP's client factory (no proxy, no redirects, no decompression, no cookies), plus the gateway's
-/// connect timeout: a replica that does not accept a connection in time is treated as one that refused.
+/// connect timeout: a replica that does not accept a connection in time is treated as one that refused, and
+/// request bodies sent from memory with their headers (<see cref="BufferedRequestBodyHandler"/>).
 /// </summary>
 internal sealed class ReplicaHttpClientFactory(ForwardingOptions options) : ForwarderHttpClientFactory
 {
@@ -18,4 +19,7 @@ internal sealed class ReplicaHttpClientFactory(ForwardingOptions options) : Forw
         base.ConfigureHandler(context, handler);
         handler.ConnectTimeout = TimeSpan.FromSeconds(options.ConnectTimeoutSeconds);
     }
+
+    protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
+        new BufferedRequestBodyHandler(base.WrapHandler(context, handler));
 }

@@ -105,8 +105,11 @@ internal sealed class RequestBody : IDisposable
         return new RequestBody(buffer, length);
     }
 
-    /// <summary>A fresh stream over the bytes, for one attempt at forwarding.</summary>
-    public Stream OpenRead() => new MemoryStream(_buffer, 0, Length, writable: false);
+    /// <summary>
+    /// A fresh stream over the bytes, for one attempt at forwarding; its buffer is visible so the replica client
+    /// can send the bytes without copying them (<see cref="Backends.BufferedRequestBodyHandler"/>).
+    /// </summary>
+    public Stream OpenRead() => new MemoryStream(_buffer, 0, Length, writable: false, publiclyVisible: true);
 
     public void Dispose()
     {

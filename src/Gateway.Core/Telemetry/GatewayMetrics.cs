@@ -42,6 +42,7 @@ internal sealed class GatewayMetrics
     private readonly Gauge _leader;
     private readonly ConcurrentDictionary<(string Service, string Pool), PoolInstruments> _pools = new();
     private readonly ConcurrentDictionary<(string Service, string Reason), Counter.Child> _rejections = new();
+    private readonly ConcurrentDictionary<string, Histogram.Child> _queueWaits = new();
     private readonly HashSet<(string Service, string Pool, string Replica)> _replicaLabels = [];
     private readonly Queue<ScaleEvent> _recentScaleEvents = new();
     private readonly TimeProvider _time;
@@ -176,7 +177,8 @@ internal sealed class GatewayMetrics
         _rejections.GetOrAdd((service, reason), static (key, counter) => counter.WithLabels(key.Service, key.Reason), _rejected).Inc();
 
     /// <summary>Records how long a placed request waited in the queue.</summary>
-    public void QueueWait(string service, TimeSpan waited) => _queueWait.WithLabels(service).Observe(waited.TotalSeconds);
+    public void QueueWait(string service, TimeSpan waited) =>
+        _queueWaits.GetOrAdd(service, static (name, histogram) => histogram.WithLabels(name), _queueWait).Observe(waited.TotalSeconds);
 
     /// <summary>Counts a scale decision and keeps it among the recent ones <c>/admin/status</c> shows.</summary>
     public void ScaleEvent(string service, string pool, string direction)
