@@ -32,14 +32,14 @@ public sealed class PeakShortFormScalesOutWithoutFailures
         var cloud = gateway.Number("servedByPool", "cloud-elastic");
         Assert.Equal(ok, onPrem + cloud);
         Assert.True(onPrem > 0, run.Output.ToString());
-        Assert.Equal(onPrem / ok, gateway.Number("onPremShare"), 3);
-        Assert.Equal(1.0, gateway.Number("onPremShare") + gateway.Number("cloudShare"), 3);
+        Assert.Equal(onPrem / ok, gateway.Number("onPremShare"), tolerance: 0.001);
+        Assert.Equal(1.0, gateway.Number("onPremShare") + gateway.Number("cloudShare"), tolerance: 0.001);
 
         // Five clients over two on-prem slots: requests queue, the cloud pool scales out to its maximum, then back to 0.
         var queued = gateway.Number("firstQueuedAt");
         var scaledOut = gateway.Number("firstScaleOutAt");
         Assert.True(queued <= scaledOut, $"scale-out at {scaledOut} s before the first queued request at {queued} s");
-        Assert.Equal(scaledOut - queued, gateway.Number("queuedToScaleOutSeconds"), 3);
+        Assert.Equal(scaledOut - queued, gateway.Number("queuedToScaleOutSeconds"), tolerance: 0.001);
 
         // The gateway's own log times the scale-out exactly: within the load, and no later than the sample that showed it.
         var scaleOutEvent = gateway.Number("firstScaleOutEventAt");
