@@ -85,7 +85,19 @@ internal static class Program
     private static async Task<(object, string)> Compare(DrillOptions options, CancellationToken cancellationToken)
     {
         var compare = await CompareDrill.RunAsync(options, cancellationToken);
-        return (compare, PeakMarkdown.Render(compare.SpillOver, compare.RoundRobin));
+        List<PeakColumn> columns = [];
+        foreach (var side in compare.Sides)
+        {
+            var peak = side switch
+            {
+                CompareDrill.SpillOverSide => compare.SpillOver,
+                CompareDrill.RoundRobinSide => compare.RoundRobin,
+                _ => compare.Seed,
+            };
+            columns.Add(new PeakColumn(side, compare.Scaling[side], peak!));
+        }
+
+        return (compare, PeakMarkdown.Render(columns) + $"Cloud replica-seconds are counted {compare.CloudReplicaSecondsSpan}.{Environment.NewLine}");
     }
 
     private static async Task<(object, string)> Overhead(DrillOptions options, CancellationToken cancellationToken)

@@ -11,6 +11,9 @@ public sealed class BadCommandLineExitsWithUsage
     [InlineData("--duration: 'soon' is not a duration", "peak", "--duration", "soon")]
     [InlineData("--concurrency: '0' is not a whole number above 0", "peak", "--concurrency", "0")]
     [InlineData("only peak runs against a running one", "compare", "--gateway-url", "http://127.0.0.1:8080")]
+    [InlineData("--sides: unknown side 'hpa': spillover, roundrobin, seed", "compare", "--sides", "seed,hpa")]
+    [InlineData("--sides: 'seed,seed' names no side, or one twice", "compare", "--sides", "seed,seed")]
+    [InlineData("--sides goes with compare", "peak", "--sides", "seed")]
     public async Task BadArguments_Exit2WithTheReason(string reason, params string[] args)
     {
         using var run = new DrillRun();

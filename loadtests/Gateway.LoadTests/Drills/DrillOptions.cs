@@ -5,7 +5,7 @@ namespace Gateway.LoadTests.Drills;
 /// <summary>
 /// The command line of the drills: <c>DRILL [--short] [--duration 2m] [--concurrency 5] [--host H] [--body JSON|@FILE]
 /// [--stream] [--warmup 5s] [--rate 1000] [--streams 2000] [--gateway-url U --admin-url U] [--config PATH]
-/// [--set Gateway:Key=value]... [--sample-interval 1s] [--settle-timeout 2m] [--report PATH]</c>. Unset values take
+/// [--set Gateway:Key=value]... [--sample-interval 1s] [--settle-timeout 2m] [--sides spillover,roundrobin,seed] [--report PATH]</c>. Unset values take
 /// the drill's defaults, full or short.
 /// </summary>
 internal sealed record DrillOptions
@@ -13,7 +13,7 @@ internal sealed record DrillOptions
     public const string Usage = """
         usage: Gateway.LoadTests DRILL [options]
           drills:  peak       the seed's peak against the demo: split, scale-out, cloud replica-seconds, scale-in
-                   compare    peak with SpillOver and with RoundRobin, side by side
+                   compare    peak with SpillOver, with RoundRobin, and the seed's baseline (RoundRobin, HPA-like scaling)
                    overhead   straight to a simulator vs through the gateway: rps, added latency, per-chunk delay, memory
           --short                 a few-seconds form (what CI runs)
           --duration TIME         load duration (2m, 30s, 500ms; a bare number is seconds)
@@ -29,7 +29,8 @@ internal sealed record DrillOptions
           --config PATH           gateway configuration the drill starts (default: the repository's config/gateway.json)
           --set KEY=VALUE         extra gateway override, e.g. --set Gateway:Services:0:Queue:MaxWaiting=10 (repeatable)
           --sample-interval TIME  between two scrapes of /metrics (1s; short: 250ms)
-          --settle-timeout TIME   longest wait for the cloud pool back at its minimum after the load (3m; short: 30s)
+          --settle-timeout TIME   longest wait for the cloud pool back at its minimum after the load (3m; seed side 7m; short: 30s)
+          --sides LIST            compare: which sides, in order (spillover,roundrobin,seed, the default)
           --report PATH           JSON report (default loadtests/results/DRILL-UTCSTAMP.json)
         """;
 
@@ -66,6 +67,9 @@ internal sealed record DrillOptions
     public TimeSpan? SettleTimeout { get; init; }
 
     public string? ReportPath { get; init; }
+
+    /// <summary>The compare drill's sides, in order; null for all of them.</summary>
+    public IReadOnlyList<string>? Sides { get; init; }
 
     /// <summary>Reads the command line, or says what is wrong with it.</summary>
     public static DrillOptions Parse(IReadOnlyList<string> args)
@@ -104,6 +108,7 @@ internal sealed record DrillOptions
                 "--sample-interval" => options with { SampleInterval = Time(flag, Value()) },
                 "--settle-timeout" => options with { SettleTimeout = Time(flag, Value(), allowZero: true) },
                 "--report" => options with { ReportPath = Path.GetFullPath(Value()) },
+                "--sides" => options with { Sides = SideList(flag, Value()) },
                 _ => throw new FormatException($"unknown option '{flag}'"),
             };
         }
@@ -116,6 +121,11 @@ internal sealed record DrillOptions
         if (options.GatewayUrl is not null && options.Drill != "peak")
         {
             throw new FormatException($"--gateway-url: {options.Drill} starts gateways of its own configuration; only peak runs against a running one");
+        }
+
+        if (options.Sides is not null && options.Drill != "compare")
+        {
+            throw new FormatException("--sides goes with compare");
         }
 
         return options with { Overrides = overrides };
@@ -141,6 +151,22 @@ internal sealed record DrillOptions
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
             ? n
             : throw new FormatException($"{flag}: '{value}' is not a whole number above 0");
+
+    private static string[] SideList(string flag, string value)
+    {
+        var sides = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var side in sides)
+        {
+            if (!CompareDrill.SideNames.Contains(side))
+            {
+                throw new FormatException($"{flag}: unknown side '{side}': {string.Join(", ", CompareDrill.SideNames)}");
+            }
+        }
+
+        return sides.Length > 0 && sides.Distinct().Count() == sides.Length
+            ? sides
+            : throw new FormatException($"{flag}: '{value}' names no side, or one twice");
+    }
 
     private static Uri Url(string flag, string value) =>
         Uri.TryCreate(value.EndsWith('/') ? value : value + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"

@@ -13,11 +13,11 @@ internal static class PeakDrill
 {
     public const string DefaultHost = "qwen-chat-default.example.com";
 
-    public static async Task<PeakResult> RunAsync(DrillOptions options, IReadOnlyList<string> balancingOverrides, string label, CancellationToken cancellationToken)
+    public static async Task<PeakResult> RunAsync(DrillOptions options, IReadOnlyList<string> sideOverrides, string label, CancellationToken cancellationToken)
     {
         var settings = PeakSettings.From(options);
         var configPath = options.ConfigPath ?? Repository.DemoConfigPath;
-        List<string> overrides = [.. options.Short ? Repository.ShortScalingOverrides(configPath) : [], .. balancingOverrides, .. options.Overrides];
+        List<string> overrides = [.. options.Short ? Repository.ShortScalingOverrides(configPath) : [], .. sideOverrides, .. options.Overrides];
         Console.Error.WriteLine($"[{label}] {(options.GatewayUrl is null ? "starting the gateway" : "using the gateway at " + options.GatewayUrl)}");
         await using var gateway = options.GatewayUrl is null
             ? await GatewayUnderTest.StartAsync(configPath, overrides, cancellationToken)

@@ -23,6 +23,7 @@ internal sealed record PeakFigures(
     int PeakCloudReplicas,
     int CloudMinReplicas,
     double LoadEndedAt,
+    double SampledUntil,
     double? BackToMinAfterLoadSeconds,
     PeakFigures.GatewayTtft GatewayTtftMs,
     IReadOnlyList<PeakFigures.TimelinePoint> Timeline)
@@ -63,7 +64,8 @@ internal sealed record PeakFigures(
         var firstScaleOut = FirstAt(samples, s => SumOf(s, ScaleEvents, cloud, ("direction", "out")) > SumOf(first, ScaleEvents, cloud, ("direction", "out")));
         var firstCloudServed = FirstAt(samples, s => SumOf(s, Requests, cloud) > SumOf(first, Requests, cloud));
 
-        // Replica-seconds: every cloud replica that exists costs, booting and draining ones too; trapezoids between samples.
+        // Replica-seconds: every cloud replica that exists costs, booting and draining ones too; trapezoids between samples,
+        // from the load's start to the last sample (the pool back at its minimum, or the settle timeout).
         double CloudReplicas(MetricsSample s) => SumOf(s, Replicas, cloud);
         var replicaSeconds = 0.0;
         for (var i = 1; i < samples.Count; i++)
@@ -95,6 +97,7 @@ internal sealed record PeakFigures(
             peakReplicas,
             cloudMin,
             Math.Round(loadEndedAt, 3),
+            Math.Round(last.At, 3),
             backToMin is null ? null : Math.Round(backToMin.Value - loadEndedAt, 3),
             GatewayTtft.From(first, last, layout.Service),
             [.. samples.Select(s => new TimelinePoint(

@@ -6,10 +6,21 @@ namespace Gateway.LoadTests.Drills;
 /// <summary>The peak and compare drills' results as Markdown tables, one column per peak.</summary>
 internal static class PeakMarkdown
 {
-    public static string Render(params PeakResult[] peaks)
+    /// <summary>One peak, headed by the balancing the gateway reported.</summary>
+    public static string Render(PeakResult peak) => Render([new PeakColumn(peak.Balancing ?? peak.Label, null, peak)]);
+
+    /// <summary>Peaks side by side; a column's scaling, when given, gets a row of its own.</summary>
+    public static string Render(IReadOnlyList<PeakColumn> columns)
     {
-        var table = new MarkdownTable(["", .. peaks.Select(p => p.Balancing ?? p.Label)]);
+        var peaks = columns.Select(c => c.Peak).ToArray();
+        var table = new MarkdownTable(["", .. columns.Select(c => c.Header)]);
         void Row(string name, Func<PeakResult, object?> value) => table.Row([name, .. peaks.Select(value)]);
+
+        Row("balancing", p => p.Balancing);
+        if (columns.Any(c => c.Scaling is not null))
+        {
+            table.Row(["scaling", .. columns.Select(c => c.Scaling)]);
+        }
 
         Row("load", p => $"{p.Settings.Concurrency} clients, {p.Settings.DurationSeconds:0.#} s{(p.Settings.Streamed ? ", streamed" : "")}");
         Row("requests ok / failed", p => $"{MarkdownTable.Cell(p.Client.Ok)} / {MarkdownTable.Cell(p.Client.Failed)}");
@@ -27,6 +38,7 @@ internal static class PeakMarkdown
         Row("first queued -> first scale-out (s)", p => p.Gateway?.QueuedToScaleOutSeconds);
         Row("first cloud-served request (s after load start)", p => p.Gateway?.FirstCloudServedAt);
         Row("cloud replica-seconds", p => p.Gateway?.CloudReplicaSeconds);
+        Row("cloud replica-seconds counted over (s from load start)", p => p.Gateway is null ? null : $"0 to {MarkdownTable.Cell(p.Gateway.SampledUntil)}");
         Row("peak cloud replicas", p => p.Gateway?.PeakCloudReplicas);
         Row("cloud back to min (s after load end)", p => p.Gateway is null ? null
             : p.Gateway.BackToMinAfterLoadSeconds is { } s ? s : $"not within {p.Settings.SettleTimeoutSeconds:0} s");
@@ -38,3 +50,6 @@ internal static class PeakMarkdown
             .ToString();
     }
 }
+
+/// <summary>A peak's column in the table: its header and, in compare, the scaling its side ran with.</summary>
+internal sealed record PeakColumn(string Header, string? Scaling, PeakResult Peak);

@@ -27,37 +27,74 @@ internal static class Repository
     /// </summary>
     public static IReadOnlyList<string> ShortScalingOverrides(string configPath)
     {
-        using var config = JsonDocument.Parse(File.ReadAllText(configPath), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         var overrides = new List<string>();
-        var services = config.RootElement.GetProperty("Gateway").GetProperty("Services");
-        for (var s = 0; s < services.GetArrayLength(); s++)
+        foreach (var pool in ElasticPools(configPath))
         {
-            var pools = services[s].GetProperty("Pools");
-            for (var p = 0; p < pools.GetArrayLength(); p++)
+            overrides.AddRange(WindowOverrides(pool.Key, scaleOutWindowSeconds: 0.5, scaleInStabilizationSeconds: 2));
+            if (pool.StartupDurationArgument is { } at)
             {
-                var pool = pools[p];
-                if (!pool.TryGetProperty("Scaling", out _))
-                {
-                    continue;
-                }
-
-                var key = $"--Gateway:Services:{s}:Pools:{p}";
-                overrides.Add($"{key}:Scaling:ScaleOutWindowSeconds=0.5");
-                overrides.Add($"{key}:Scaling:ScaleInStabilizationSeconds=2");
-                if (pool.TryGetProperty("Process", out var process) && process.TryGetProperty("Arguments", out var arguments))
-                {
-                    var list = arguments.EnumerateArray().Select(a => a.GetString()).ToList();
-                    var at = list.IndexOf("--startup-duration");
-                    if (at >= 0 && at + 1 < list.Count)
-                    {
-                        overrides.Add($"{key}:Process:Arguments:{at + 1}=1");
-                    }
-                }
+                overrides.Add($"{pool.Key}:Process:Arguments:{at}=1");
             }
         }
 
         return overrides;
     }
+
+    /// <summary>Overrides that give every elastic pool of the configuration these scale-out and scale-in windows.</summary>
+    public static IReadOnlyList<string> ScalingWindowOverrides(string configPath, double scaleOutWindowSeconds, double scaleInStabilizationSeconds) =>
+        [.. ElasticPools(configPath).SelectMany(pool => WindowOverrides(pool.Key, scaleOutWindowSeconds, scaleInStabilizationSeconds))];
+
+    /// <summary>Overrides that set <paramref name="key"/> (a service's property, e.g. <c>Balancing</c>) of every service of the configuration.</summary>
+    public static IReadOnlyList<string> ServiceOverrides(string configPath, string key, string value)
+    {
+        using var config = Read(configPath);
+        var services = config.RootElement.GetProperty("Gateway").GetProperty("Services").GetArrayLength();
+        return [.. Enumerable.Range(0, services).Select(i => $"--Gateway:Services:{i}:{key}={value}")];
+    }
+
+    private static string[] WindowOverrides(string key, double scaleOutWindowSeconds, double scaleInStabilizationSeconds) =>
+    [
+        string.Create(CultureInfo.InvariantCulture, $"{key}:Scaling:ScaleOutWindowSeconds={scaleOutWindowSeconds}"),
+        string.Create(CultureInfo.InvariantCulture, $"{key}:Scaling:ScaleInStabilizationSeconds={scaleInStabilizationSeconds}"),
+    ];
+
+    /// <summary>
+    /// The pools with a <c>Scaling</c> section, each as its override key (<c>--Gateway:Services:S:Pools:P</c>) and, for a
+    /// Process pool that passes the simulator <c>--startup-duration</c>, the index of that argument's value.
+    /// </summary>
+    private static List<(string Key, int? StartupDurationArgument)> ElasticPools(string configPath)
+    {
+        using var config = Read(configPath);
+        var pools = new List<(string, int?)>();
+        var services = config.RootElement.GetProperty("Gateway").GetProperty("Services");
+        for (var s = 0; s < services.GetArrayLength(); s++)
+        {
+            var servicePools = services[s].GetProperty("Pools");
+            for (var p = 0; p < servicePools.GetArrayLength(); p++)
+            {
+                var pool = servicePools[p];
+                if (!pool.TryGetProperty("Scaling", out _))
+                {
+                    continue;
+                }
+
+                int? startup = null;
+                if (pool.TryGetProperty("Process", out var process) && process.TryGetProperty("Arguments", out var arguments))
+                {
+                    var list = arguments.EnumerateArray().Select(a => a.GetString()).ToList();
+                    var at = list.IndexOf("--startup-duration");
+                    startup = at >= 0 && at + 1 < list.Count ? at + 1 : null;
+                }
+
+                pools.Add(($"--Gateway:Services:{s}:Pools:{p}", startup));
+            }
+        }
+
+        return pools;
+    }
+
+    private static JsonDocument Read(string configPath) =>
+        JsonDocument.Parse(File.ReadAllText(configPath), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
 
     private static string? RootAbove(string start)
     {
