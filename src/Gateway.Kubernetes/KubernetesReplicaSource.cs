@@ -14,8 +14,8 @@ namespace Gateway.Kubernetes;
 /// label: lists the service's EndpointSlices, then watches them, and lists again every resync period in case an
 /// event was missed. A ready endpoint is a <see cref="ReplicaState.Ready"/> replica, a terminating one
 /// <see cref="ReplicaState.Draining"/>, any other <see cref="ReplicaState.Provisioning"/>; an endpoint that
-/// vanishes takes its replica with it. A replica the scaler has given back (<see cref="Retire"/>) stays draining
-/// until its pod is gone, whatever its endpoint says meanwhile.
+/// vanishes takes its replica with it. Draining is one way: a replica the scale controller drains or gives back
+/// (<see cref="Retire"/>) stays draining until its pod is gone, whatever its endpoint says meanwhile.
 /// </summary>
 internal sealed partial class KubernetesReplicaSource : IRetiringReplicaSource, IDiscoveringReplicaSource, IAsyncDisposable
 {
@@ -36,10 +36,9 @@ internal sealed partial class KubernetesReplicaSource : IRetiringReplicaSource, 
     private readonly Dictionary<string, Replica> _replicas = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _labelValues = new(StringComparer.Ordinal);
 
-    // Shared with the scaler, which runs on the scaling loop: the pod behind each replica, and the replicas given back.
+    // Shared with the scaler, which runs on the scaling loop: the pod behind each replica.
     private readonly ConcurrentDictionary<Replica, PodReference> _pods = new();
     private readonly Lock _stateLock = new();
-    private readonly HashSet<Replica> _released = [];
 
     private CancellationTokenSource? _stopping;
     private Task _loop = Task.CompletedTask;
@@ -80,7 +79,6 @@ internal sealed partial class KubernetesReplicaSource : IRetiringReplicaSource, 
                 return;
             }
 
-            _released.Add(replica);
             replica.SetState(ReplicaState.Draining);
         }
     }
@@ -263,7 +261,9 @@ internal sealed partial class KubernetesReplicaSource : IRetiringReplicaSource, 
                 }
                 else
                 {
-                    var effective = _released.Contains(replica) ? ReplicaState.Draining : state;
+                    // Draining is one way: a terminating pod does not come back, and a replica the scale controller is
+                    // draining or has given back must not serve again because its pod still reports ready.
+                    var effective = replica.State == ReplicaState.Draining ? ReplicaState.Draining : state;
                     if (replica.State != effective)
                     {
                         replica.SetState(effective);
@@ -287,7 +287,6 @@ internal sealed partial class KubernetesReplicaSource : IRetiringReplicaSource, 
                 if (!wanted.ContainsKey(address))
                 {
                     _pool.RemoveReplica(replica);
-                    _released.Remove(replica);
                     _pods.TryRemove(replica, out _);
                     LogRemoved(_logger, replica.Id, address);
                     (gone ??= []).Add(address);

@@ -89,6 +89,20 @@ public sealed class KubernetesPoolScalerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Drain_EndpointChangesWhileItsPodIsReady_ReplicaStaysDraining()
+    {
+        var (staying, leaving) = await StartSourceWithTwoPodsAsync();
+
+        // As the scaling loop's drain does, before any scaler call: an EndpointSlice event meanwhile must not put the
+        // replica back in rotation, or its drain would never end and it would be removed with requests in flight.
+        leaving.SetState(ReplicaState.Draining);
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.1.0.21", "node-ecs-1", "qwen-cloud-a"), Endpoint("10.1.0.22", "node-ecs-1", "qwen-cloud-b"), Endpoint("10.1.0.23", "node-ecs-1", "qwen-cloud-c", ready: false)));
+
+        await WaitForAsync(["http://10.1.0.21:8000/ Ready", "http://10.1.0.22:8000/ Draining", "http://10.1.0.23:8000/ Provisioning"]);
+        Assert.Equal(ReplicaState.Ready, staying.State);
+    }
+
+    [Fact]
     public async Task ScaleIn_PodStillReadyInItsEndpoint_StaysDrainingUntilItsPodIsGone()
     {
         var (staying, leaving) = await StartSourceWithTwoPodsAsync();

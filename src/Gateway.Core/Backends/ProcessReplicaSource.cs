@@ -155,9 +155,21 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
         slot.Ending.Dispose();
     }
 
-    /// <summary>Launches the replicas the pool lacks; the controller removes replicas one by one with <see cref="ScaleInAsync"/>.</summary>
-    public Task ScaleOutAsync(ScaleRequest request, CancellationToken cancellationToken) =>
-        AddReplicasAsync(request.DesiredReplicas - request.CurrentReplicas, cancellationToken);
+    /// <summary>
+    /// Launches the replicas the pool lacks, counted against the source's own slots (a slot whose launch failed and
+    /// is retrying counts), so asking twice for a count does not launch twice; the controller removes replicas one by
+    /// one with <see cref="ScaleInAsync"/>.
+    /// </summary>
+    public Task ScaleOutAsync(ScaleRequest request, CancellationToken cancellationToken)
+    {
+        int slots;
+        lock (_lock)
+        {
+            slots = _slots.Count;
+        }
+
+        return AddReplicasAsync(request.DesiredReplicas - slots, cancellationToken);
+    }
 
     /// <summary>Stops the drained replica's process and does not replace it.</summary>
     public Task ScaleInAsync(Replica replica, ScaleRequest request, CancellationToken cancellationToken) =>

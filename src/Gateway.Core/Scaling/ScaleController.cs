@@ -26,6 +26,9 @@ internal sealed class ScaleController
     // Demand exactly at the target is within it; the tolerance keeps a rounding error from asking for a replica.
     private const double Tolerance = 1e-9;
 
+    // A removal whose scaler call failed (an API server or a receiver away) is tried again after this, not every tick.
+    private static readonly TimeSpan RemoveRetryDelay = TimeSpan.FromSeconds(5);
+
     private readonly TimeProvider _time;
     private readonly GatewayMetrics? _metrics;
     private readonly ElasticPool?[] _pools;
@@ -148,7 +151,7 @@ internal sealed class ScaleController
                     // The wish keeps holding while replicas leave one by one: the next is chosen once the last is gone.
                     else if (elastic.Draining.Count == 0 && Newest(pool, elastic) is { } leaving)
                     {
-                        elastic.Draining.Add((leaving, now));
+                        elastic.Draining.Add(new Leaving(leaving, now, now));
                         pool.DesiredReplicas = current - 1;
                         (actions ??= []).Add(new ScaleAction.Drain(leaving));
                         _metrics?.ScaleEvent(Service.Name, pool.Name, "in");
@@ -174,7 +177,13 @@ internal sealed class ScaleController
         var timeout = TimeSpan.FromSeconds(elastic.Options.DrainTimeoutSeconds);
         for (var d = elastic.Draining.Count - 1; d >= 0; d--)
         {
-            var (replica, since) = elastic.Draining[d];
+            var (replica, since, notBefore) = elastic.Draining[d];
+            if (now < notBefore)
+            {
+                // A removal that failed waits a moment before it is tried again.
+                continue;
+            }
+
             if (replica.State == ReplicaState.Stopped || !Contains(pool, replica))
             {
                 // Gone some other way (crashed, stopped by its source): nothing left to remove.
@@ -198,11 +207,23 @@ internal sealed class ScaleController
     /// </summary>
     public void Failed(ScaleAction action)
     {
-        if (action is ScaleAction.Add add && IndexOf(add.Pool) is var index and >= 0 && _pools[index] is { } elastic)
+        switch (action)
         {
-            elastic.Pending = null;
+            case ScaleAction.Add add when ElasticOf(add.Pool) is { } elastic:
+                elastic.Pending = null;
+                break;
+            case ScaleAction.Remove remove when ElasticOf(remove.Replica.Pool) is { } elastic:
+                // Still draining and still the pool's: asked again after a pause rather than forgotten, which would
+                // leave its pod or server running outside the count.
+                elastic.Draining.Add(new Leaving(remove.Replica, _time.GetUtcNow(), _time.GetUtcNow() + RemoveRetryDelay));
+                break;
         }
     }
+
+    /// <summary>Replicas of <paramref name="pool"/> chosen to leave and not removed yet: they still hold a pod or a server.</summary>
+    public int LeavingCount(Pool pool) => ElasticOf(pool)?.Draining.Count ?? 0;
+
+    private ElasticPool? ElasticOf(Pool pool) => IndexOf(pool) is var index and >= 0 ? _pools[index] : null;
 
     /// <summary>
     /// What the pool counts as: its staying replicas, or the count last asked for while those replicas are on their
@@ -287,12 +308,12 @@ internal sealed class ScaleController
         /// <summary>Since when the pool has been wanted smaller than it is, or null.</summary>
         public DateTimeOffset? FewerSince { get; set; }
 
-        /// <summary>Replicas chosen to leave and when their drain began.</summary>
-        public List<(Replica Replica, DateTimeOffset Since)> Draining { get; } = [];
+        /// <summary>Replicas chosen to leave, when their drain began, and when their removal may be tried.</summary>
+        public List<Leaving> Draining { get; } = [];
 
         public bool IsDraining(Replica replica)
         {
-            foreach (var (draining, _) in Draining)
+            foreach (var (draining, _, _) in Draining)
             {
                 if (ReferenceEquals(draining, replica))
                 {
@@ -303,4 +324,7 @@ internal sealed class ScaleController
             return false;
         }
     }
+
+    /// <summary>A replica on its way out: drained since <paramref name="Since"/>, removable from <paramref name="NotBefore"/>.</summary>
+    private readonly record struct Leaving(Replica Replica, DateTimeOffset Since, DateTimeOffset NotBefore);
 }

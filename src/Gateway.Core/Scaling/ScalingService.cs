@@ -139,8 +139,12 @@ internal sealed partial class ScalingService(
                 {
                     case ScaleAction.Add add:
                         LogScalingOut(logger, service.Name, add.Pool.Name, add.Count, add.Pool.DesiredReplicas, demand);
+
+                        // Counts are absolute and include replicas still draining: they hold a pod (a server) until
+                        // they are removed, and a scaler that sets a count must not take one of them for a new one.
+                        var leaving = controller.LeavingCount(add.Pool);
                         await Scaler(add.Pool).ScaleOutAsync(
-                            new ScaleRequest(add.Pool, add.Pool.DesiredReplicas, add.Pool.DesiredReplicas - add.Count, $"demand {demand}"),
+                            new ScaleRequest(add.Pool, add.Pool.DesiredReplicas + leaving, add.Pool.DesiredReplicas - add.Count + leaving, $"demand {demand}"),
                             stoppingToken);
                         break;
                     case ScaleAction.Lower lower:
@@ -148,8 +152,9 @@ internal sealed partial class ScalingService(
 
                         // The scaler's one call for a count: asked for fewer, a webhook or a scale target stops what has
                         // not come up yet.
+                        var draining = controller.LeavingCount(lower.Pool);
                         await Scaler(lower.Pool).ScaleOutAsync(
-                            new ScaleRequest(lower.Pool, lower.Desired, lower.Current, $"demand {demand}; lowering a request not yet granted"),
+                            new ScaleRequest(lower.Pool, lower.Desired + draining, lower.Current + draining, $"demand {demand}; lowering a request not yet granted"),
                             stoppingToken);
                         break;
                     case ScaleAction.Drain drain:
@@ -162,14 +167,15 @@ internal sealed partial class ScalingService(
                         // Awaited: the replica leaves the pool at once, but the next tick must not count a replica
                         // whose process is still stopping as one that can be removed again.
                         var pool = remove.Replica.Pool;
-
-                        // Out of rotation before the call: where someone else stops the replica later (a ReplicaSet, a
-                        // webhook's receiver), a slow or failed call must not let it serve or be counted again.
-                        (sources.Find(pool) as IRetiringReplicaSource)?.Retire(remove.Replica);
+                        var after = pool.DesiredReplicas + controller.LeavingCount(pool);
                         await Scaler(pool).ScaleInAsync(
                             remove.Replica,
-                            new ScaleRequest(pool, pool.DesiredReplicas, pool.DesiredReplicas + 1, $"demand {demand}; {remove.Replica.Id} drained"),
+                            new ScaleRequest(pool, after, after + 1, $"demand {demand}; {remove.Replica.Id} drained"),
                             stoppingToken);
+
+                        // Then out of rotation for good where someone else stops it later (a ReplicaSet, a webhook's
+                        // receiver); it is draining already, and a failed call leaves it to the controller to retry.
+                        (sources.Find(pool) as IRetiringReplicaSource)?.Retire(remove.Replica);
                         break;
                 }
             }

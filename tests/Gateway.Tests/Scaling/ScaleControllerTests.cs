@@ -93,6 +93,51 @@ public sealed class ScaleControllerTests
     }
 
     [Fact]
+    public void Failed_RemovalThatThrew_StaysLeavingAndIsAskedAgainAfterFiveSeconds()
+    {
+        Build(min: 0, max: 2);
+        AddReplicas(1, ReplicaState.Ready);
+        var removals = new List<TimeSpan>();
+        var leavingAfterFailure = new List<int>();
+
+        for (var t = TimeSpan.Zero; t <= S(130); t += Period)
+        {
+            foreach (var action in _controller.Tick(0))
+            {
+                switch (action)
+                {
+                    case ScaleAction.Drain drain:
+                        drain.Replica.SetState(ReplicaState.Draining);
+                        break;
+                    case ScaleAction.Remove remove when removals.Count == 0:
+                        // The scaler threw (an API server away): the replica is still the pool's, draining.
+                        removals.Add(t);
+                        _controller.Failed(action);
+                        break;
+                    case ScaleAction.Remove remove:
+                        removals.Add(t);
+                        remove.Replica.Pool.RemoveReplica(remove.Replica);
+                        break;
+                }
+            }
+
+            if (removals.Count == 1)
+            {
+                leavingAfterFailure.Add(_controller.LeavingCount(Cloud));
+            }
+
+            _time.Advance(Period);
+        }
+
+        // Drained at 120 s (the stabilisation window), removal tried at 120.25 s, failed, tried again 5 s later; counted
+        // as leaving (its pod still there) all the while, so a scale-out meanwhile asks for it to be kept counted.
+        Assert.Equal([S(120.25), S(125.25)], removals);
+        Assert.All(leavingAfterFailure, count => Assert.Equal(1, count));
+        Assert.Empty(Cloud.Replicas);
+        Assert.Equal(0, _controller.LeavingCount(Cloud));
+    }
+
+    [Fact]
     public void Tick_FlappingFasterThanStabilisation_NeitherScalesInNorAsksAgain()
     {
         Build(min: 0, max: 4);
