@@ -236,7 +236,7 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
         {
             while (!stopping.IsCancellationRequested)
             {
-                var child = await LaunchAsync(stopping);
+                var child = await LaunchAsync(slot, stopping);
                 slot.Replica = child?.Replica;
                 firstLaunch.TrySetResult();
                 if (child is not null)
@@ -280,14 +280,14 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
     }
 
     /// <summary>Starts a process on a free port and adds it to the pool as provisioning; null when the launch failed.</summary>
-    private async Task<ReplicaProcess?> LaunchAsync(CancellationToken stopping)
+    private async Task<ReplicaProcess?> LaunchAsync(Slot slot, CancellationToken stopping)
     {
         int port;
         string portText;
         System.Diagnostics.Process process;
         try
         {
-            port = ChoosePort();
+            port = ChoosePort(slot);
             portText = port.ToString(CultureInfo.InvariantCulture);
             var arguments = new List<string>(_options.Arguments.Count);
             foreach (var argument in _options.Arguments)
@@ -389,6 +389,9 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
 
         public Task Loop { get; set; } = Task.CompletedTask;
 
+        /// <summary>The port of the slot's last launch, reserved while the slot lives; read and written under the source's lock.</summary>
+        public int Port { get; set; }
+
         public Replica? Replica
         {
             get => Volatile.Read(ref field);
@@ -406,24 +409,33 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
     /// Another process may take it before the replica binds; the replica then exits and its replacement gets a new
     /// port.
     /// </summary>
-    private int ChoosePort()
+    private int ChoosePort(Slot slot)
     {
         if (_options.FirstPort == 0)
         {
             return TryBind(0) ?? throw new InvalidOperationException("The system gave no free loopback port");
         }
 
-        var taken = new HashSet<int>();
-        foreach (var replica in _pool.Snapshot)
+        // Under the lock, and kept by the slot until it ends: slots launch at once, and a port just bound and let go
+        // looks free to the next slot too.
+        lock (_lock)
         {
-            taken.Add(replica.Address.Port);
-        }
-
-        for (var port = _options.FirstPort; port <= _options.LastPort; port++)
-        {
-            if (!taken.Contains(port) && TryBind(port) is { } free)
+            var taken = new HashSet<int>();
+            foreach (var other in _slots)
             {
-                return free;
+                if (!ReferenceEquals(other, slot))
+                {
+                    taken.Add(other.Port);
+                }
+            }
+
+            for (var port = _options.FirstPort; port <= _options.LastPort; port++)
+            {
+                if (!taken.Contains(port) && TryBind(port) is { } free)
+                {
+                    slot.Port = free;
+                    return free;
+                }
             }
         }
 
