@@ -220,6 +220,31 @@ internal sealed class ScaleController
         }
     }
 
+    /// <summary>
+    /// The controller is being dropped (this gateway stopped leading): the replicas it was draining go back into
+    /// rotation, since no one here will remove them now, and the new leader decides for itself.
+    /// </summary>
+    public void Abandon()
+    {
+        foreach (var elastic in _pools)
+        {
+            if (elastic is null)
+            {
+                continue;
+            }
+
+            foreach (var (replica, _, _) in elastic.Draining)
+            {
+                if (replica.State == ReplicaState.Draining)
+                {
+                    replica.SetState(ReplicaState.Ready);
+                }
+            }
+
+            elastic.Draining.Clear();
+        }
+    }
+
     /// <summary>Replicas of <paramref name="pool"/> chosen to leave and not removed yet: they still hold a pod or a server.</summary>
     public int LeavingCount(Pool pool) => ElasticOf(pool)?.Draining.Count ?? 0;
 

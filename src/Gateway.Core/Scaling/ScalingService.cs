@@ -71,6 +71,7 @@ internal sealed partial class ScalingService(
                     if (controller is not null)
                     {
                         LogLeadershipLost(logger, service.Name);
+                        controller.Abandon();
                         controller = null;
                     }
 

@@ -93,6 +93,26 @@ public sealed class ScaleControllerTests
     }
 
     [Fact]
+    public void Abandon_WhileAReplicaDrains_PutsItBackInRotation()
+    {
+        Build(min: 0, max: 2);
+        AddReplicas(2, ReplicaState.Ready);
+        var log = Run(TimeSpan.FromSeconds(120), demand: _ => 0, done: action =>
+        {
+            if (action is ScaleAction.Drain)
+            {
+                // Leadership lost right after the drain began: this gateway will never remove it.
+                _controller.Abandon();
+            }
+        });
+
+        var drained = Assert.Single(log).Action;
+        Assert.Equal(new ScaleAction.Drain(Cloud.Replicas[1]), drained);
+        Assert.Equal([ReplicaState.Ready, ReplicaState.Ready], Cloud.Replicas.Select(r => r.State));
+        Assert.Equal(0, _controller.LeavingCount(Cloud));
+    }
+
+    [Fact]
     public void Failed_RemovalThatThrew_StaysLeavingAndIsAskedAgainAfterFiveSeconds()
     {
         Build(min: 0, max: 2);
