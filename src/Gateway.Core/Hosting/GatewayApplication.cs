@@ -39,7 +39,9 @@ public static class GatewayApplication
 
         // ASP.NET Core starts an Activity for every request while its hosting logger is enabled at any level (for
         // log scopes), and HttpClient then formats a traceparent header for the replica from it: ~1 kB and a few
-        // microseconds per request for a logger that only writes request start/finish at Information.
+        // microseconds per request for a logger that only writes request start/finish at Information. The price: log
+        // lines no longer carry the request scope (RequestId, TraceId) when a console formatter includes scopes, and
+        // replicas get no traceparent unless a tracing listener (OpenTelemetry) is attached, which brings both back.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 
         var listeners = new GatewayListeners();
