@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Backends;
@@ -146,7 +145,7 @@ internal sealed partial class CandidateReplicaSource : IRetiringReplicaSource, I
             return;
         }
 
-        var up = await AnswersAsync(candidate.Address, stopping);
+        var up = await HealthProbe.AnswersAsync(_probeClient, candidate.Health, _policy.ProbeTimeout, _time, stopping);
         Replica? joined = null;
         Replica? left = null;
         lock (_lock)
@@ -187,30 +186,13 @@ internal sealed partial class CandidateReplicaSource : IRetiringReplicaSource, I
         }
     }
 
-    /// <summary>Whether <c>/health</c> answers 200 within the probe timeout.</summary>
-    private async Task<bool> AnswersAsync(Uri address, CancellationToken stopping)
-    {
-        using var timeout = new CancellationTokenSource(_policy.ProbeTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token);
-        try
-        {
-            using var response = await _probeClient.GetAsync(new Uri(address, "health"), HttpCompletionOption.ResponseHeadersRead, linked.Token);
-            return response.StatusCode == HttpStatusCode.OK;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
-        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
-
     /// <summary>One address: the replica it is in the pool as (null: out), and whether it was scaled in and not yet seen down.</summary>
     private sealed class Candidate(Uri address)
     {
         public Uri Address { get; } = address;
+
+        /// <summary>Its <c>/health</c>, built once rather than every probe interval.</summary>
+        public Uri Health { get; } = new(address, "health");
 
         public Replica? Member
         {

@@ -326,7 +326,7 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
                 return false;
             }
 
-            var ready = await ProbeAsync(health, stopping);
+            var ready = await HealthProbe.AnswersAsync(_probeClient, health, ProbeTimeout, _time, stopping);
             var elapsed = _time.GetElapsedTime(started);
             if (ready)
             {
@@ -349,26 +349,6 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
         await child.Exited.WaitAsync(stopping);
         LogExited(_logger, child.Replica.Id, child.ProcessId, child.ExitCode);
         return true;
-    }
-
-    /// <summary>Whether <c>/health</c> answers 200 now; a refused connection or a slow answer means not yet.</summary>
-    private async Task<bool> ProbeAsync(Uri health, CancellationToken stopping)
-    {
-        using var timeout = new CancellationTokenSource(ProbeTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, timeout.Token);
-        try
-        {
-            using var response = await _probeClient.GetAsync(health, HttpCompletionOption.ResponseHeadersRead, linked.Token);
-            return response.StatusCode == HttpStatusCode.OK;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
-        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-        {
-            return false;
-        }
     }
 
     /// <summary>Takes the replica out of the pool first (no new requests), then stops its process.</summary>
