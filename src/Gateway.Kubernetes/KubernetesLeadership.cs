@@ -24,6 +24,7 @@ internal sealed partial class KubernetesLeadership : BackgroundService, IScaling
     private readonly GatewayMetrics? _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Lock _leadingLock = new();
     private volatile bool _leading;
 
     // Whether the Lease may still be this gateway's when it stops: the elector reports "stopped leading" on its way
@@ -121,25 +122,30 @@ internal sealed partial class KubernetesLeadership : BackgroundService, IScaling
 
     private void SetLeading(bool leading)
     {
-        if (_leading == leading)
+        // Called from the elector's callbacks and from the election loop: one change at a time, so the gauge and the
+        // log follow the flag in order.
+        lock (_leadingLock)
         {
-            return;
-        }
+            if (_leading == leading)
+            {
+                return;
+            }
 
-        _leading = leading;
-        if (leading || !_stopping.IsCancellationRequested)
-        {
-            _mayHoldLease = leading;
-        }
+            _leading = leading;
+            if (leading || !_stopping.IsCancellationRequested)
+            {
+                _mayHoldLease = leading;
+            }
 
-        _metrics?.Leading(Identity, leading);
-        if (leading)
-        {
-            LogStartedLeading(_logger, Identity);
-        }
-        else
-        {
-            LogStoppedLeading(_logger, Identity);
+            _metrics?.Leading(Identity, leading);
+            if (leading)
+            {
+                LogStartedLeading(_logger, Identity);
+            }
+            else
+            {
+                LogStoppedLeading(_logger, Identity);
+            }
         }
     }
 

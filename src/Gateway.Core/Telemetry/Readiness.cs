@@ -15,16 +15,13 @@ namespace Gateway.Telemetry;
 internal static class Readiness
 {
     /// <summary>Null when ready; otherwise what is missing.</summary>
-    public static string? Check(GatewayTopology topology, IReadOnlyList<IReplicaSource>? sources = null)
+    public static string? Check(GatewayTopology topology, IReadOnlyList<IReplicaSource> sources)
     {
-        if (sources is not null)
+        foreach (var source in sources)
         {
-            foreach (var source in sources)
+            if (source is IDiscoveringReplicaSource { HasDiscovered: false })
             {
-                if (source is IDiscoveringReplicaSource { HasDiscovered: false })
-                {
-                    return $"not ready: pool {source.Pool.Name} of service {source.Pool.Service.Name} has not listed its replicas yet";
-                }
+                return $"not ready: pool {source.Pool.Name} of service {source.Pool.Service.Name} has not listed its replicas yet";
             }
         }
 
