@@ -27,6 +27,10 @@ internal sealed partial class KubernetesLeadership : BackgroundService, IScaling
     private readonly Lock _leadingLock = new();
     private volatile bool _leading;
 
+    // Replaced at each term's start and cancelled at its end; not disposed, since a scaling call may still hold its
+    // token (a source without a timer holds nothing to release).
+    private volatile CancellationTokenSource _term = Ended();
+
     // Whether the Lease may still be this gateway's when it stops: the elector reports "stopped leading" on its way
     // out too, which must not be taken for a lost Lease.
     private volatile bool _mayHoldLease;
@@ -51,6 +55,9 @@ internal sealed partial class KubernetesLeadership : BackgroundService, IScaling
     public string Namespace { get; }
 
     public bool IsLeader => _leading;
+
+    /// <summary>This term's token: cancelled the moment leadership is lost (and while not leading).</summary>
+    public CancellationToken Term => _term.Token;
 
     /// <summary>The Lease's namespace for <paramref name="options"/>: as configured, else the pod's, else the client's context's, else <c>default</c>.</summary>
     public static string NamespaceFor(LeaderElectionOptions options, KubernetesClientConfiguration? client, Func<string, string?> environment) =>
@@ -120,6 +127,13 @@ internal sealed partial class KubernetesLeadership : BackgroundService, IScaling
         }
     }
 
+    private static CancellationTokenSource Ended()
+    {
+        var ended = new CancellationTokenSource();
+        ended.Cancel();
+        return ended;
+    }
+
     private void SetLeading(bool leading)
     {
         // Called from the elector's callbacks and from the election loop: one change at a time, so the gauge and the
@@ -129,6 +143,15 @@ internal sealed partial class KubernetesLeadership : BackgroundService, IScaling
             if (_leading == leading)
             {
                 return;
+            }
+
+            if (leading)
+            {
+                _term = new CancellationTokenSource();
+            }
+            else
+            {
+                _term.Cancel();
             }
 
             _leading = leading;

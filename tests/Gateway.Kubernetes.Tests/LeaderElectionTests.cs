@@ -91,6 +91,8 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         var partition = new Partition();
         var a = await StartGatewayAsync("gateway-a", partition);
         await Eventually.WaitAsync(() => Task.FromResult(Leadership(a).IsLeader), leading => leading, Deadline, "gateway-a leading");
+        var term = Leadership(a).Term;
+        Assert.False(term.IsCancellationRequested);
         var b = await StartGatewayAsync("gateway-b");
         await Eventually.WaitAsync(() => Task.FromResult(ScalePatches().Count), count => count >= 1, Deadline, "scale patches");
 
@@ -109,6 +111,10 @@ public sealed class LeaderElectionTests : IAsyncLifetime
 
         Assert.False(bothLed);
         Assert.False(Leadership(a).IsLeader);
+
+        // A scaling call gateway-a still had under way was cancelled with its term.
+        Assert.True(term.IsCancellationRequested);
+        Assert.False(Leadership(b).Term.IsCancellationRequested);
         await Eventually.WaitAsync(
             () => Task.FromResult(ScalePatches().Count(p => p.Authorization == "Bearer gateway-b")), count => count >= 1, Deadline, "patches by gateway-b");
         Assert.Equal("gateway-b", (string?)_api.Find("leases", "default", "qwen-gateway")!["spec"]!["holderIdentity"]);

@@ -132,6 +132,10 @@ internal sealed partial class ScalingService(
     {
         var service = controller.Service;
         var demand = ScaleController.Demand(service);
+
+        // A call under way when leadership is lost is cancelled: it fails like any other, and the next tick, no longer
+        // leading, abandons the controller.
+        using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, leadership.Term);
         foreach (var action in controller.Tick(demand))
         {
             try
@@ -146,7 +150,7 @@ internal sealed partial class ScalingService(
                         var leaving = controller.LeavingCount(add.Pool);
                         await Scaler(add.Pool).ScaleOutAsync(
                             new ScaleRequest(add.Pool, add.Pool.DesiredReplicas + leaving, add.Pool.DesiredReplicas - add.Count + leaving, $"demand {demand}"),
-                            stoppingToken);
+                            term.Token);
                         break;
                     case ScaleAction.Lower lower:
                         LogLowering(logger, service.Name, lower.Pool.Name, lower.Desired, lower.Current, demand);
@@ -156,7 +160,7 @@ internal sealed partial class ScalingService(
                         var draining = controller.LeavingCount(lower.Pool);
                         await Scaler(lower.Pool).ScaleOutAsync(
                             new ScaleRequest(lower.Pool, lower.Desired + draining, lower.Current + draining, $"demand {demand}; lowering a request not yet granted"),
-                            stoppingToken);
+                            term.Token);
                         break;
                     case ScaleAction.Drain drain:
                         LogDraining(logger, service.Name, drain.Replica.Pool.Name, drain.Replica.Id, drain.Replica.Pool.DesiredReplicas, demand);
@@ -172,7 +176,7 @@ internal sealed partial class ScalingService(
                         await Scaler(pool).ScaleInAsync(
                             remove.Replica,
                             new ScaleRequest(pool, after, after + 1, $"demand {demand}; {remove.Replica.Id} drained"),
-                            stoppingToken);
+                            term.Token);
 
                         // Then out of rotation for good where someone else stops it later (a ReplicaSet, a webhook's
                         // receiver); it is draining already, and a failed call leaves it to the controller to retry.
