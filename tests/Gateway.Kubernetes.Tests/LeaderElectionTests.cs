@@ -69,7 +69,9 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         Assert.Equal((1.0, 0.0), (await LeaderGaugeAsync(leader), await LeaderGaugeAsync(follower)));
 
         await leader.StopAsync();
-        var byOldLeader = ScalePatches().Count;
+
+        // The old leader's own patches: the other may already have taken over and patched by now.
+        var byOldLeader = ScalePatches().Count(p => p.Authorization == "Bearer " + leaderName);
 
         await Eventually.WaitAsync(
             () => Task.FromResult(ScalePatches().Count(p => p.Authorization == "Bearer " + followerName)), count => count >= 1, Deadline, $"patches by {followerName}");
