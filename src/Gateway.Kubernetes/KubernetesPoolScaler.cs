@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Gateway.Backends;
-using Gateway.Scaling;
+using Gateway.Configuration;
+using Gateway.Model;
+using Gateway.Providers;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;

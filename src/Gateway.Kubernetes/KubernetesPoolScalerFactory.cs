@@ -1,6 +1,6 @@
-using Gateway.Backends;
 using Gateway.Configuration;
-using Gateway.Scaling;
+using Gateway.Model;
+using Gateway.Providers;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Gateway.Backends;
 using Gateway.Configuration;
+using Gateway.Model;
+using Gateway.Providers;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;

@@ -1,5 +1,5 @@
-using Gateway.Backends;
 using Gateway.Configuration;
+using Gateway.Providers;
 using Gateway.Scaling;
 using Gateway.Telemetry;
 using k8s;

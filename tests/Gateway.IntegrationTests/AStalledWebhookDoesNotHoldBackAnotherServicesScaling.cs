@@ -1,6 +1,5 @@
 using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
-using Gateway.Scaling;
 using Gateway.Testing;
 
 namespace Gateway.IntegrationTests;

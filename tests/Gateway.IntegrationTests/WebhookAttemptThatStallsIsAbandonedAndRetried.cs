@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
-using Gateway.Scaling;
 using Gateway.Testing;
 
 namespace Gateway.IntegrationTests;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
-using Gateway.Scaling;
 using Polly.CircuitBreaker;
 
 namespace Gateway.IntegrationTests;

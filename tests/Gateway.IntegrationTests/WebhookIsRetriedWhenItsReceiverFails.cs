@@ -1,6 +1,6 @@
 using System.Net;
+using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
-using Gateway.Scaling;
 
 namespace Gateway.IntegrationTests;
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
-using Gateway.Scaling;
 using Gateway.Testing;
 using Xunit.Abstractions;
 

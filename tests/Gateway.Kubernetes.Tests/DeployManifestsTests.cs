@@ -24,7 +24,7 @@ public sealed class DeployManifestsTests
         Assert.True(options.Kubernetes.LeaderElection.Enabled);
         var pools = options.Services[0].Pools;
         Assert.All(pools, pool => Assert.NotNull(pool.Kubernetes));
-        Assert.Equal((Scaling.KubernetesScaleTargetKind.Deployment, "qwen-vllm-cloud"), (pools[1].Scaling!.Kubernetes!.Kind, pools[1].Scaling!.Kubernetes!.Name));
+        Assert.Equal((KubernetesScaleTargetKind.Deployment, "qwen-vllm-cloud"), (pools[1].Scaling!.Kubernetes!.Kind, pools[1].Scaling!.Kubernetes!.Name));
     }
 
     [Fact]

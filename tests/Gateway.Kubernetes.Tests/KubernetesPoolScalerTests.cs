@@ -1,7 +1,6 @@
-using Gateway.Backends;
 using Gateway.Configuration;
-using Gateway.Routing;
-using Gateway.Scaling;
+using Gateway.Model;
+using Gateway.Providers;
 using Gateway.Testing;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,5 @@
-using Gateway.Backends;
 using Gateway.Configuration;
-using Gateway.Routing;
+using Gateway.Model;
 using Gateway.Testing;
 using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -186,7 +185,7 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
         Assert.All(_sources, source => Assert.False(source.HasDiscovered));
         Assert.Equal(
             "not ready: pool on-prem of service qwen-chat has not listed its replicas yet",
-            Gateway.Telemetry.Readiness.Check(_topology!, _sources));
+            Gateway.Admin.Readiness.Check(_topology!, _sources));
 
         time.Advance(KubernetesReplicaSource.RetryDelay - TimeSpan.FromMilliseconds(1));
         Assert.Equal(2, _api.ListCount);
@@ -195,7 +194,7 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
         await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready"]);
         await WaitForListsAsync(4);
         await Eventually.WaitAsync(() => Task.FromResult(_sources.TrueForAll(s => s.HasDiscovered)), seen => seen, Deadline, "both sources discovered");
-        Assert.Null(Gateway.Telemetry.Readiness.Check(_topology!, _sources));
+        Assert.Null(Gateway.Admin.Readiness.Check(_topology!, _sources));
     }
 
     private async Task<(Pool OnPrem, Pool Cloud)> StartAsync(KubernetesLabelTarget labelOn, TimeProvider? time = null, double resyncSeconds = 300)

@@ -1,6 +1,6 @@
-using Gateway.Backends;
 using Gateway.Configuration;
-using Gateway.Routing;
+using Gateway.Model;
+using Gateway.Providers;
 using Gateway.Scaling;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;

@@ -18,7 +18,7 @@ public sealed class BadCommandLineExitsWithUsage
     {
         using var run = new DrillRun();
         Assert.Equal(2, await run.RunAsync(args));
-        Assert.Contains("error: " , run.Output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("error: ", run.Output.ToString(), StringComparison.Ordinal);
         Assert.Contains(reason, run.Output.ToString(), StringComparison.Ordinal);
         Assert.Contains("usage: Gateway.LoadTests DRILL", run.Output.ToString(), StringComparison.Ordinal);
     }

@@ -1,4 +1,4 @@
-using Gateway.Tests.Backends;
+using Gateway.Tests.Providers;
 
 namespace Gateway.Tests;
 

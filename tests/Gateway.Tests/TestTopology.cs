@@ -1,6 +1,5 @@
-using Gateway.Backends;
 using Gateway.Configuration;
-using Gateway.Routing;
+using Gateway.Model;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests;

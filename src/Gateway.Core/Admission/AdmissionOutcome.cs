@@ -1,4 +1,4 @@
-using Gateway.Backends;
+using Gateway.Model;
 
 namespace Gateway.Admission;
 

@@ -1,5 +1,4 @@
-using Gateway.Backends;
-using Gateway.Routing;
+using Gateway.Model;
 
 namespace Gateway.Balancing;
 

@@ -1,5 +1,3 @@
-using Gateway.Scaling;
-
 namespace Gateway.Configuration;
 
 /// <summary>The gateway's configuration, bound from the <c>Gateway</c> section (<c>config/gateway.json</c>, then environment variables).</summary>

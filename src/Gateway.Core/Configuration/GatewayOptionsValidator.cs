@@ -1,5 +1,4 @@
 using System.Globalization;
-using Gateway.Scaling;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Configuration;

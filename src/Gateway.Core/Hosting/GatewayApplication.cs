@@ -1,7 +1,11 @@
-using Gateway.Backends;
+using Gateway.Admin;
 using Gateway.Configuration;
+using Gateway.Forwarding;
+using Gateway.Health;
+using Gateway.Load;
+using Gateway.Model;
+using Gateway.Providers;
 using Gateway.Requests;
-using Gateway.Routing;
 using Gateway.Scaling;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Builder;

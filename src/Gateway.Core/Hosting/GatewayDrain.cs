@@ -1,5 +1,5 @@
 using Gateway.Configuration;
-using Gateway.Routing;
+using Gateway.Model;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

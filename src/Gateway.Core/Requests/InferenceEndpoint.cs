@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Gateway.Admission;
-using Gateway.Backends;
 using Gateway.Configuration;
+using Gateway.Forwarding;
 using Gateway.Hosting;
-using Gateway.Routing;
+using Gateway.Model;
 using Gateway.Telemetry;
 
 namespace Gateway.Requests;

@@ -1,5 +1,5 @@
-using Gateway.Backends;
-using Gateway.Routing;
+using Gateway.Configuration;
+using Gateway.Model;
 using Gateway.Telemetry;
 
 namespace Gateway.Scaling;

@@ -1,7 +1,6 @@
-using Gateway.Backends;
 using Gateway.Configuration;
-using Gateway.Hosting;
-using Gateway.Routing;
+using Gateway.Model;
+using Gateway.Providers;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

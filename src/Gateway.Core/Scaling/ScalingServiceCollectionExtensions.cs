@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Gateway.Providers;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Scaling;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Gateway.Backends;
-using Gateway.Routing;
+using Gateway.Model;
 using Prometheus;
 
 namespace Gateway.Telemetry;

@@ -1,7 +1,6 @@
 using Gateway.Admission;
-using Gateway.Backends;
 using Gateway.Configuration;
-using Gateway.Routing;
+using Gateway.Model;
 using Microsoft.Extensions.Time.Testing;
 using static Gateway.Tests.TestTopology;
 

@@ -1,6 +1,5 @@
-using Gateway.Backends;
 using Gateway.Configuration;
-using Gateway.Routing;
+using Gateway.Model;
 using static Gateway.Tests.TestTopology;
 
 namespace Gateway.Tests.Balancing;

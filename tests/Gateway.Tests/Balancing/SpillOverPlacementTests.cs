@@ -1,4 +1,4 @@
-using Gateway.Backends;
+using Gateway.Model;
 using static Gateway.Tests.TestTopology;
 
 namespace Gateway.Tests.Balancing;

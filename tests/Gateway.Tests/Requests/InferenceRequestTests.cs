@@ -1,4 +1,5 @@
 using System.Text;
+using Gateway.Forwarding;
 using Gateway.Requests;
 
 namespace Gateway.Tests.Requests;

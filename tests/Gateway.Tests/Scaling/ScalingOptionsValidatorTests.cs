@@ -1,5 +1,5 @@
 using Gateway.Configuration;
-using Gateway.Scaling;
+using Gateway.Providers;
 
 namespace Gateway.Tests.Scaling;
 

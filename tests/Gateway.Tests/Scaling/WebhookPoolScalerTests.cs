@@ -1,5 +1,5 @@
 using System.Text;
-using Gateway.Scaling;
+using Gateway.Providers;
 
 namespace Gateway.Tests.Scaling;
 

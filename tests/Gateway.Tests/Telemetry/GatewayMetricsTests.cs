@@ -1,5 +1,5 @@
 using Gateway.Configuration;
-using Gateway.Routing;
+using Gateway.Model;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Time.Testing;
 
@@ -88,7 +88,7 @@ public sealed class GatewayMetricsTests
                             Name = "cloud",
                             Priority = 1,
                             Static = ["http://10.0.1.1:8000", "http://10.0.1.2:8000", "http://10.0.1.3:8000"],
-                            Scaling = new Gateway.Scaling.ScalingOptions { MinReplicas = 1, MaxReplicas = 3, Webhook = new() { Url = "http://127.0.0.1:9/scale" } },
+                            Scaling = new Gateway.Configuration.ScalingOptions { MinReplicas = 1, MaxReplicas = 3, Webhook = new() { Url = "http://127.0.0.1:9/scale" } },
                         },
                         new PoolOptions { Name = "spot", Priority = 2, Kubernetes = new KubernetesSourceOptions { ServiceName = "qwen", Port = "http", PoolLabelValue = "np" } },
                     ],

@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Gateway.Hosting;
+using Gateway.Model;
+using Gateway.Providers;
+using Gateway.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Prometheus;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// The admin listener's routes: <c>/healthz</c> (the process runs), <c>/readyz</c> (every pool has its
+/// minimum of ready replicas) and <c>/admin/status</c> (services, pools, replicas with their scraped load, and queues
+/// as JSON).
+/// </summary>
+internal static class AdminEndpoints
+{
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/healthz", static context => WriteTextAsync(context.Response, 200, "ok"));
+        endpoints.MapGet("/readyz", static context =>
+        {
+            var topology = context.RequestServices.GetRequiredService<GatewayTopology>();
+            var notReady = context.RequestServices.GetRequiredService<GatewayDrain>().IsDraining
+                ? "not ready: draining for shutdown"
+                : Readiness.Check(topology, context.RequestServices.GetRequiredService<ReplicaSourcesService>().Sources);
+            return notReady is null
+                ? WriteTextAsync(context.Response, 200, "ready")
+                : WriteTextAsync(context.Response, 503, notReady);
+        });
+        endpoints.MapMetrics("/metrics", endpoints.ServiceProvider.GetRequiredService<GatewayMetrics>().Registry);
+        endpoints.MapGet("/admin/status", static context => WriteStatusAsync(
+            context.Response,
+            context.RequestServices.GetRequiredService<GatewayTopology>(),
+            context.RequestServices.GetRequiredService<ReplicaSourcesService>(),
+            context.RequestServices.GetRequiredService<GatewayMetrics>()));
+        DashboardEndpoint.Map(endpoints);
+    }
+
+    private static async Task WriteTextAsync(HttpResponse response, int status, string text)
+    {
+        response.StatusCode = status;
+        response.ContentType = "text/plain; charset=utf-8";
+        await response.WriteAsync(text + "\n");
+    }
+
+    private static async Task WriteStatusAsync(HttpResponse response, GatewayTopology topology, ReplicaSourcesService sources, GatewayMetrics metrics)
+    {
+        response.ContentType = "application/json";
+        using (var json = new Utf8JsonWriter(response.BodyWriter, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteBoolean("ready"u8, Readiness.Check(topology, sources.Sources) is null);
+            json.WriteStartArray("services"u8);
+            foreach (var service in topology.Services)
+            {
+                json.WriteStartObject();
+                json.WriteString("name"u8, service.Name);
+                json.WriteString("namespace"u8, service.Namespace);
+                json.WriteString("balancing"u8, service.Placement.Name);
+                json.WriteStartArray("models"u8);
+                foreach (var model in service.Models)
+                {
+                    json.WriteStringValue(model);
+                }
+
+                json.WriteEndArray();
+                var queued = service.Queue.Count;
+                var inFlight = 0;
+                foreach (var pool in service.Pools)
+                {
+                    foreach (var replica in pool.Replicas)
+                    {
+                        inFlight += replica.InFlight;
+                    }
+                }
+
+                json.WriteNumber("queueDepth"u8, queued);
+                json.WriteNumber("inFlight"u8, inFlight);
+                json.WriteNumber("demand"u8, inFlight + queued);
+                json.WriteStartArray("pools"u8);
+                foreach (var pool in service.Pools)
+                {
+                    WritePool(json, pool);
+                }
+
+                json.WriteEndArray();
+                json.WriteStartArray("scaleEvents"u8);
+                foreach (var scale in metrics.RecentScaleEvents())
+                {
+                    if (scale.Service != service.Name)
+                    {
+                        continue;
+                    }
+
+                    json.WriteStartObject();
+                    json.WriteString("at"u8, scale.At);
+                    json.WriteString("pool"u8, scale.Pool);
+                    json.WriteString("direction"u8, scale.Direction);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        await response.BodyWriter.FlushAsync();
+    }
+
+    private static void WritePool(Utf8JsonWriter json, Pool pool)
+    {
+        json.WriteStartObject();
+        json.WriteString("name"u8, pool.Name);
+        json.WriteNumber("priority"u8, pool.Priority);
+        json.WriteNumber("capacityPerReplica"u8, pool.CapacityPerReplica);
+        json.WriteNumber("minReplicas"u8, pool.MinReplicas);
+        if (pool.MaxReplicas is { } max)
+        {
+            json.WriteNumber("maxReplicas"u8, max);
+        }
+        else
+        {
+            json.WriteNull("maxReplicas"u8);
+        }
+        json.WriteNumber("readyReplicas"u8, pool.ReadyCount);
+        json.WriteNumber("desiredReplicas"u8, pool.DesiredReplicas);
+        json.WriteStartArray("replicas"u8);
+        foreach (var replica in pool.Replicas)
+        {
+            json.WriteStartObject();
+            json.WriteString("id"u8, replica.Id);
+            json.WriteString("address"u8, replica.DestinationPrefix);
+            json.WriteString("state"u8, replica.State.ToString().ToLowerInvariant());
+            json.WriteBoolean("healthy"u8, replica.IsHealthy);
+            json.WriteNumber("inFlight"u8, replica.InFlight);
+            json.WriteNumber("peakInFlight"u8, replica.PeakInFlight);
+            json.WriteNumber("capacity"u8, replica.Capacity);
+            json.WriteNumber("served"u8, replica.Served);
+            if (replica.ProcessId is { } pid)
+            {
+                json.WriteNumber("pid"u8, pid);
+            }
+
+            if (replica.Load is { } load)
+            {
+                json.WriteStartObject("load"u8);
+                json.WriteNumber("running"u8, load.Running);
+                json.WriteNumber("waiting"u8, load.Waiting);
+                json.WriteNumber("kvCacheUsage"u8, load.KvCacheUsage);
+                json.WriteNumber("othersInFlight"u8, load.OthersInFlight);
+                json.WriteBoolean("saturated"u8, load.Saturated);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+}

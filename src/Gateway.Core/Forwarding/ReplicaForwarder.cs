@@ -1,0 +1,287 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Gateway.Configuration;
+using Gateway.Health;
+using Gateway.Model;
+using Gateway.Requests;
+using Gateway.Telemetry;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// Sends a placed request to its replica with YARP's forwarder, which streams the answer through chunk by
+/// chunk and cancels the backend request when the client leaves. The slot is given back when the answer
+/// ends. A replica that could not have done the work (it refused or dropped the connection before answering,
+/// or answered 503) is swapped for another one, but only while nothing has reached the client. A streamed
+/// answer whose replica fails mid-way ends with an error event, as vLLM ends its own failed streams.
+/// Every answer is reported to the replica's health record.
+/// </summary>
+internal sealed partial class ReplicaForwarder
+{
+    private readonly IHttpForwarder _forwarder;
+    private readonly HttpMessageInvoker _client;
+    private readonly ForwarderRequestConfig _requestConfig;
+    private readonly ReplicaHealthMonitor _health;
+    private readonly GatewayMetrics _metrics;
+    private readonly int _maxAttempts;
+    private readonly int _retryAfterSeconds;
+    private readonly ILogger<ReplicaForwarder> _logger;
+
+    public ReplicaForwarder(
+        IHttpForwarder forwarder, ForwardingOptions options, ReplicaHealthMonitor health, GatewayMetrics metrics, ILogger<ReplicaForwarder> logger)
+    {
+        _metrics = metrics;
+        _forwarder = forwarder;
+        _client = new ReplicaHttpClientFactory(options).CreateClient();
+        _requestConfig = new ForwarderRequestConfig
+        {
+            // vLLM speaks HTTP/1.1; the activity timeout bounds the wait for the first byte and any silence after it.
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            ActivityTimeout = TimeSpan.FromSeconds(options.FirstByteTimeoutSeconds),
+        };
+        _health = health;
+        _maxAttempts = options.MaxAttempts;
+        _retryAfterSeconds = 1;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Forwards the request to <paramref name="replica"/>, whose slot the caller reserved; always gives the slot
+    /// back. Returns the replica that answered last (another one after a retry).
+    /// </summary>
+    public async Task<Replica> ForwardAsync(HttpContext context, InferenceService service, Replica replica, RequestBody body)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            context.Request.Body = body.OpenRead();
+            ForwarderError error;
+            DeferredAbort? deferredAbort;
+            try
+            {
+                error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, replica.Transformer);
+            }
+            finally
+            {
+                deferredAbort = DeferredAbort.Remove(context);
+                replica.Release();
+            }
+
+            var heldBack = ReplicaAnswerTransformer.WasHeldBack(context, error);
+            if (error == ForwarderError.None && !heldBack)
+            {
+                ReportAnswer(replica, context.Response.StatusCode);
+                return replica;
+            }
+
+            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            if (heldBack || IsReplicaFault(error))
+            {
+                _health.OnTrafficFailure(replica);
+            }
+
+            if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+            {
+                // Past the first byte nothing can be retried.
+                LogForwardFailedAfterStart(_logger, replica.Id, error, exception);
+                await EndStartedAnswerAsync(context, replica, error, deferredAbort);
+                return replica;
+            }
+
+            var retryable = heldBack || IsNotStarted(error, exception);
+            LogForwardFailed(_logger, replica.Id, heldBack ? "answered 503" : error.ToString(), attempt, retryable, exception);
+            if (retryable && attempt < _maxAttempts && service.Placement.TryReserve(service, avoid: replica) is { } next)
+            {
+                // The first replica did not do the work; the next one gets the same bytes from the start.
+                _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? "overloaded" : "connection_failed");
+                ResetResponse(context);
+                replica = next;
+                continue;
+            }
+
+            ResetResponse(context);
+            await (heldBack ? Overloaded(service, replica) : ErrorFor(error, exception, replica)).WriteAsync(context.Response);
+            return replica;
+        }
+    }
+
+    private void ReportAnswer(Replica replica, int status)
+    {
+        if (status >= 500)
+        {
+            _health.OnTrafficFailure(replica);
+        }
+        else
+        {
+            ReplicaHealthMonitor.OnTrafficSuccess(replica);
+        }
+    }
+
+    /// <summary>
+    /// YARP has already sent part of the answer. A streamed answer the replica failed to finish (it died, reset
+    /// the connection or went silent) ends with an error event and a clean close, as vLLM ends a failed stream;
+    /// anything else is cut off as YARP asked, so the client cannot take a truncated answer for a whole one.
+    /// </summary>
+    private async Task EndStartedAnswerAsync(HttpContext context, Replica replica, ForwarderError error, DeferredAbort? deferredAbort)
+    {
+        if (deferredAbort is not { WasRequested: true })
+        {
+            return;
+        }
+
+        if (error != ForwarderError.ResponseBodyDestination || context.RequestAborted.IsCancellationRequested)
+        {
+            deferredAbort.Carry();
+            return;
+        }
+
+        try
+        {
+            await WriteErrorEventAsync(context.Response, new OpenAIError(502, "server_error", "upstream_disconnected",
+                $"Replica {replica.Id} stopped answering in the middle of the stream."), context.RequestAborted);
+            LogStreamEndedWithError(_logger, replica.Id);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client left while the event was written; nobody is there to read it.
+            deferredAbort.Carry();
+        }
+    }
+
+    /// <summary>
+    /// vLLM's end of a failed stream: a <c>data:</c> event holding the error object, then <c>[DONE]</c>. The leading
+    /// blank line closes the last event should the replica have stopped between its lines.
+    /// </summary>
+    private static async Task WriteErrorEventAsync(HttpResponse response, OpenAIError error, CancellationToken cancellationToken)
+    {
+        var writer = response.BodyWriter;
+        writer.Write("\ndata: "u8);
+        using (var json = new Utf8JsonWriter(writer))
+        {
+            error.WriteTo(json);
+        }
+
+        writer.Write("\n\ndata: [DONE]\n\n"u8);
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    private static OpenAIError Overloaded(InferenceService service, Replica replica) =>
+        new(503, "server_error", "upstream_overloaded",
+            $"Replica {replica.Id} is overloaded and no other replica was free; retry later.", RetryAfterSeconds: service.Queue.RetryAfterSeconds);
+
+    private OpenAIError ErrorFor(ForwarderError error, Exception? exception, Replica replica)
+    {
+        // The connect timeout is a RequestTimedOut too; it is the one with a TimeoutException inside.
+        if (IsConnectTimeout(exception))
+        {
+            return new OpenAIError(504, "server_error", "upstream_timeout",
+                $"Replica {replica.Id} did not accept a connection in time.", RetryAfterSeconds: 0);
+        }
+
+        // A streamed answer's headers come at once; silence after them is a first-byte timeout too.
+        if (error == ForwarderError.RequestTimedOut || (error == ForwarderError.ResponseBodyDestination && IsCancellation(exception)))
+        {
+            return new OpenAIError(504, "server_error", "upstream_timeout",
+                $"Replica {replica.Id} sent no answer in time.", RetryAfterSeconds: 0);
+        }
+
+        return new OpenAIError(502, "server_error", "upstream_unavailable",
+            $"Replica {replica.Id} could not be reached and no other replica was free.", RetryAfterSeconds: _retryAfterSeconds);
+    }
+
+    private static void ResetResponse(HttpContext context)
+    {
+        context.Features.Set<IForwarderErrorFeature>(null);
+        context.Response.Clear();
+    }
+
+    /// <summary>Errors that say something about the replica, not about the client or the gateway.</summary>
+    private static bool IsReplicaFault(ForwarderError error) => error is
+        ForwarderError.Request or
+        ForwarderError.RequestTimedOut or
+        ForwarderError.RequestBodyDestination or
+        ForwarderError.ResponseHeaders or
+        ForwarderError.ResponseBodyDestination;
+
+    /// <summary>
+    /// Failures where the replica cannot be doing the work: it refused the connection, did not accept it in time,
+    /// or closed or reset it before answering (it crashed, or dropped the request).
+    /// </summary>
+    private static bool IsNotStarted(ForwarderError error, Exception? exception)
+    {
+        switch (error)
+        {
+            // YARP reports both timeouts as RequestTimedOut. Only the connect timeout carries a TimeoutException; the
+            // first-byte timeout cancels a read on an accepted request, so that replica has the request and may be
+            // working on it: sending it to another would do it twice.
+            case ForwarderError.RequestTimedOut:
+                return IsConnectTimeout(exception);
+
+            // A streamed answer's headers come at once; a replica that then drops the connection before the first
+            // event is gone, while one that stays silent (a cancelled read) may still be working.
+            case ForwarderError.ResponseBodyDestination:
+                return !IsCancellation(exception) && IsConnectionLoss(exception);
+
+            case ForwarderError.Request:
+                return IsConnectionLoss(exception);
+
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsConnectionLoss(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded }
+                || e is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded }
+                || e is SocketException
+                || e is TimeoutException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsConnectTimeout(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsCancellation(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is OperationCanceledException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Forwarding to {Replica} failed ({Error}, attempt {Attempt}, retryable {Retryable})")]
+    private static partial void LogForwardFailed(ILogger logger, string replica, string error, int attempt, bool retryable, Exception? exception);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Answer from {Replica} ended early ({Error}) after it had started")]
+    private static partial void LogForwardFailedAfterStart(ILogger logger, string replica, ForwarderError error, Exception? exception);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Stream from {Replica} ended with an error event")]
+    private static partial void LogStreamEndedWithError(ILogger logger, string replica);
+}

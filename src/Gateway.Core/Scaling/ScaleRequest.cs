@@ -1,9 +1,0 @@
-using Gateway.Backends;
-
-namespace Gateway.Scaling;
-
-/// <summary>
-/// One scaling call: the pool, the replicas it should have (absolute), the replicas the controller counted in it
-/// (ready or provisioning, and those asked for that are still on their way), and why.
-/// </summary>
-internal sealed record ScaleRequest(Pool Pool, int DesiredReplicas, int CurrentReplicas, string Reason);

@@ -1,0 +1,59 @@
+using Gateway.Forwarding;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Tests.Forwarding;
+
+public sealed class ReplicaAnswerTransformerTests
+{
+    [Theory]
+    [InlineData("/v1/chat/completions")]
+    [InlineData("/v1/completions")]
+    public async Task TransformRequestAsync_ApiPath_AddressesTheReplicasSameInstanceEveryTime(string path)
+    {
+        var transformer = new ReplicaAnswerTransformer("http://127.0.0.1:8000");
+
+        var first = await Transform(transformer, path, QueryString.Empty);
+        var second = await Transform(transformer, path, QueryString.Empty);
+
+        Assert.Equal(new Uri("http://127.0.0.1:8000" + path), first);
+        Assert.Same(first, second);
+    }
+
+    [Fact]
+    public async Task TransformRequestAsync_QueryStringOrOtherPath_LeavesTheAddressToYarp()
+    {
+        var transformer = new ReplicaAnswerTransformer("http://127.0.0.1:8000");
+
+        Assert.Null(await Transform(transformer, "/v1/chat/completions", new QueryString("?a=1")));
+        Assert.Null(await Transform(transformer, "/v1/models", QueryString.Empty));
+    }
+
+    [Fact]
+    public async Task TransformRequestAsync_BodyHeldInMemory_HandsItToTheReplicaClient()
+    {
+        var transformer = new ReplicaAnswerTransformer("http://127.0.0.1:8000");
+        using var body = new MemoryStream("{\"model\":\"qwen\"}"u8.ToArray());
+        var context = new DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Path = "/v1/chat/completions";
+        context.Request.Body = body;
+        using var proxyRequest = new HttpRequestMessage { Content = new StringContent("streamed by YARP") };
+
+        await transformer.TransformRequestAsync(context, proxyRequest, "http://127.0.0.1:8000", CancellationToken.None);
+
+        // What BufferedRequestBodyHandler reads to send the body with the headers in one write.
+        Assert.True(proxyRequest.Options.TryGetValue(BufferedRequestBodyHandler.BodyKey, out var handed));
+        Assert.Same(body, handed);
+    }
+
+    private static async Task<Uri?> Transform(ReplicaAnswerTransformer transformer, string path, QueryString query)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Path = path;
+        context.Request.QueryString = query;
+        using var proxyRequest = new HttpRequestMessage();
+        await transformer.TransformRequestAsync(context, proxyRequest, "http://127.0.0.1:8000", CancellationToken.None);
+        return proxyRequest.RequestUri;
+    }
+}
