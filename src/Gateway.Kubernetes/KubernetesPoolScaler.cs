@@ -46,12 +46,12 @@ internal sealed partial class KubernetesPoolScaler : IPoolScaler
     private readonly KubernetesScaleTargetKind _kind;
     private readonly string _name;
     private readonly string _namespace;
-    private readonly KubernetesReplicaSource? _source;
+    private readonly KubernetesReplicaProvider? _source;
     private readonly IKubernetes _client;
     private readonly ILogger _logger;
 
     public KubernetesPoolScaler(
-        KubernetesScaleTargetKind kind, string name, string @namespace, KubernetesReplicaSource? source, IKubernetes client, ILogger<KubernetesPoolScaler> logger)
+        KubernetesScaleTargetKind kind, string name, string @namespace, KubernetesReplicaProvider? source, IKubernetes client, ILogger<KubernetesPoolScaler> logger)
     {
         _kind = kind;
         _name = name;

@@ -27,8 +27,7 @@ public static class KubernetesServiceCollectionExtensions
     {
         services.TryAddSingleton(sp => KubernetesClientConfigurations.Create(Cluster(sp), environment));
         services.TryAddSingleton<IKubernetes>(sp => new k8s.Kubernetes(sp.GetRequiredService<KubernetesClientConfiguration>()));
-        services.AddSingleton<IReplicaSourceFactory, KubernetesReplicaSourceFactory>();
-        services.AddSingleton<IPoolScalerFactory, KubernetesPoolScalerFactory>();
+        services.AddSingleton<IReplicaProviderFactory, KubernetesReplicaProviderFactory>();
 
         // Registered after the core's sole leadership, so it wins when the election is on; off, the core's stays.
         services.AddSingleton(sp =>

@@ -22,7 +22,7 @@ public sealed class KubernetesPoolScalerTests : IAsyncLifetime, IDisposable
 
     private FakeKubernetesApi _api = null!;
     private k8s.Kubernetes _client = null!;
-    private KubernetesReplicaSource? _source;
+    private KubernetesReplicaProvider? _source;
     private Pool _pool = null!;
 
     public async Task InitializeAsync()
@@ -188,9 +188,9 @@ public sealed class KubernetesPoolScalerTests : IAsyncLifetime, IDisposable
             .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
             .AddKubernetes(_ => null)
             .BuildServiceProvider();
-        await using var source = (KubernetesReplicaSource)ReplicaSources.Create(_pool, options, services);
+        await using var source = (KubernetesReplicaProvider)new ReplicaProviders(Topology(), services.GetServices<IReplicaProviderFactory>()).Create(_pool);
 
-        var scaler = PoolScalers.Create(_pool, options, source, services);
+        var scaler = ((IReplicaProvider)source).Scaler;
 
         await Assert.IsType<KubernetesPoolScaler>(scaler).ScaleOutAsync(new ScaleRequest(_pool, 1, 0, "demand 1"), CancellationToken.None);
         Assert.Equal("/apis/apps/v1/namespaces/inference/deployments/qwen-cloud/scale", Assert.Single(_api.Writes()).Path);
@@ -219,7 +219,7 @@ public sealed class KubernetesPoolScalerTests : IAsyncLifetime, IDisposable
             Services = [new ServiceOptions { Name = "qwen-chat", Models = ["qwen"], Pools = [PoolOptions("default")] }],
         };
         Assert.Empty(GatewayOptionsValidator.Check(options));
-        return new GatewayTopology(options, TimeProvider.System, new Random(1));
+        return new GatewayTopology(options);
     }
 
     private KubernetesPoolScaler Scaler(KubernetesScaleTargetKind kind, string name) =>
@@ -231,7 +231,7 @@ public sealed class KubernetesPoolScalerTests : IAsyncLifetime, IDisposable
         _api.AddPod("default", "qwen-cloud-a", PoolLabel, "np-cloud");
         _api.AddPod("default", "qwen-cloud-b", PoolLabel, "np-cloud");
         _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.1.0.21", "node-ecs-1", "qwen-cloud-a"), Endpoint("10.1.0.22", "node-ecs-1", "qwen-cloud-b")));
-        _source = new KubernetesReplicaSource(_pool, PoolOptions("default").Kubernetes!, _client, TimeProvider.System, NullLogger<KubernetesReplicaSource>.Instance);
+        _source = new KubernetesReplicaProvider(_pool, PoolOptions("default").Kubernetes!, _client, TimeProvider.System, NullLogger<KubernetesReplicaProvider>.Instance);
         await _source.StartAsync(CancellationToken.None);
         await WaitForAsync(["http://10.1.0.21:8000/ Ready", "http://10.1.0.22:8000/ Ready"]);
         Assert.Equal(new PodReference("default", "qwen-cloud-b"), _source.FindPod(_pool.Replicas[1]));

@@ -30,9 +30,9 @@ public sealed class KubernetesServiceCollectionExtensionsTests
             .AddKubernetes()
             .BuildServiceProvider();
 
-        var source = ReplicaSources.Create(Pool(), KubernetesPool, services);
+        var source = Providers(services).Create(Pool());
 
-        Assert.IsType<KubernetesReplicaSource>(source);
+        Assert.IsType<KubernetesReplicaProvider>(source);
         Assert.Same(client, services.GetRequiredService<IKubernetes>());
     }
 
@@ -64,10 +64,10 @@ public sealed class KubernetesServiceCollectionExtensionsTests
     {
         var services = new ServiceCollection().BuildServiceProvider();
 
-        var e = Assert.Throws<InvalidOperationException>(() => ReplicaSources.Create(Pool(), KubernetesPool, services));
+        var e = Assert.Throws<InvalidOperationException>(() => Providers(services).Create(Pool()));
 
         Assert.Equal(
-            "Pool 'on-prem' discovers its replicas on Kubernetes, but the host did not add Kubernetes (AddKubernetes)",
+            "Pool 'on-prem' of service 'qwen-chat' takes its replicas from Kubernetes, but the host did not add Kubernetes (AddKubernetes)",
             e.Message);
     }
 
@@ -83,12 +83,16 @@ public sealed class KubernetesServiceCollectionExtensionsTests
             .AddKubernetes(_ => null)
             .BuildServiceProvider();
 
+    /// <summary>The gateway's providers with the factories <paramref name="services"/> registered.</summary>
+    private static ReplicaProviders Providers(IServiceProvider services) =>
+        new(new GatewayTopology(new GatewayOptions()), services.GetServices<IReplicaProviderFactory>());
+
     private static Pool Pool()
     {
         var options = new GatewayOptions
         {
             Services = [new ServiceOptions { Name = "qwen-chat", Models = ["qwen"], Pools = [KubernetesPool] }],
         };
-        return new GatewayTopology(options, TimeProvider.System, new Random(1)).Find("qwen-chat", "default")!.FindPool("on-prem")!;
+        return new GatewayTopology(options).Find("qwen-chat", "default")!.FindPool("on-prem")!;
     }
 }

@@ -1,12 +1,21 @@
+using System.Runtime.CompilerServices;
+using Gateway.Admission;
+using Gateway.Balancing;
 using Gateway.Configuration;
 using Gateway.Model;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests;
 
-/// <summary>Builds services, pools and replicas through the real types, as the gateway does from its configuration.</summary>
+/// <summary>
+/// Builds services, pools and replicas through the real types, as the gateway does from its configuration, with each
+/// service's queue (and its placement policy) as the gateway builds them beside the model.
+/// </summary>
 internal static class TestTopology
 {
+    // The model knows nothing of the queues above it; tests reach a service's queue from the service, as the gateway
+    // does through ServiceQueues.
+    private static readonly ConditionalWeakTable<InferenceService, ServiceQueue> Queues = [];
     public const string ServiceName = "qwen-chat";
 
     public static PoolOptions Pool(string name, int priority, int capacity, params string[] addresses) =>
@@ -17,8 +26,24 @@ internal static class TestTopology
 
     public static GatewayOptions Options(params ServiceOptions[] services) => new() { Services = [.. services] };
 
-    public static GatewayTopology Build(GatewayOptions options, TimeProvider? time = null, Random? random = null) =>
-        new(options, time ?? new FakeTimeProvider(), random ?? new Random(1));
+    public static GatewayTopology Build(GatewayOptions options, TimeProvider? time = null, Random? random = null)
+    {
+        var topology = new GatewayTopology(options);
+        WithQueues(topology, time ?? new FakeTimeProvider(), random ?? new Random(1));
+        return topology;
+    }
+
+    /// <summary>The queues of <paramref name="topology"/>'s services, each then found from its service by <c>service.Queue</c>.</summary>
+    public static ServiceQueues WithQueues(GatewayTopology topology, TimeProvider time, Random random)
+    {
+        var queues = new ServiceQueues(topology, time, random);
+        foreach (var service in topology.Services)
+        {
+            Queues.AddOrUpdate(service, queues[service]);
+        }
+
+        return queues;
+    }
 
     /// <summary>One service with an on-prem pool (priority 0) and a cloud pool (priority 1), no replicas yet.</summary>
     public static InferenceService TwoTiers(int onPremCapacity, int cloudCapacity, TimeProvider? time = null, QueueOptions? queue = null)
@@ -42,4 +67,13 @@ internal static class TestTopology
     public static Pool OnPrem(this InferenceService service) => service.FindPool("on-prem")!;
 
     public static Pool Cloud(this InferenceService service) => service.FindPool("cloud")!;
+
+    extension(InferenceService service)
+    {
+        /// <summary>The service's queue, built by <see cref="Build"/>.</summary>
+        public ServiceQueue Queue => Queues.TryGetValue(service, out var queue) ? queue : throw new InvalidOperationException("built without TestTopology.Build");
+
+        /// <summary>The placement policy of the service's queue.</summary>
+        public IPlacementPolicy Placement => service.Queue.Placement;
+    }
 }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Gateway.Hosting;
+using Gateway.Admission;
 using Gateway.Model;
 using Gateway.Providers;
 using Gateway.Telemetry;
@@ -22,9 +22,9 @@ internal static class AdminEndpoints
         endpoints.MapGet("/readyz", static context =>
         {
             var topology = context.RequestServices.GetRequiredService<GatewayTopology>();
-            var notReady = context.RequestServices.GetRequiredService<GatewayDrain>().IsDraining
+            var notReady = context.RequestServices.GetRequiredService<ServiceQueues>().IsClosed
                 ? "not ready: draining for shutdown"
-                : Readiness.Check(topology, context.RequestServices.GetRequiredService<ReplicaSourcesService>().Sources);
+                : Readiness.Check(topology, context.RequestServices.GetRequiredService<ReplicaProviders>().All);
             return notReady is null
                 ? WriteTextAsync(context.Response, 200, "ready")
                 : WriteTextAsync(context.Response, 503, notReady);
@@ -33,7 +33,8 @@ internal static class AdminEndpoints
         endpoints.MapGet("/admin/status", static context => WriteStatusAsync(
             context.Response,
             context.RequestServices.GetRequiredService<GatewayTopology>(),
-            context.RequestServices.GetRequiredService<ReplicaSourcesService>(),
+            context.RequestServices.GetRequiredService<ServiceQueues>(),
+            context.RequestServices.GetRequiredService<ReplicaProviders>(),
             context.RequestServices.GetRequiredService<GatewayMetrics>()));
         DashboardEndpoint.Map(endpoints);
     }
@@ -45,20 +46,20 @@ internal static class AdminEndpoints
         await response.WriteAsync(text + "\n");
     }
 
-    private static async Task WriteStatusAsync(HttpResponse response, GatewayTopology topology, ReplicaSourcesService sources, GatewayMetrics metrics)
+    private static async Task WriteStatusAsync(HttpResponse response, GatewayTopology topology, ServiceQueues queues, ReplicaProviders providers, GatewayMetrics metrics)
     {
         response.ContentType = "application/json";
         using (var json = new Utf8JsonWriter(response.BodyWriter, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
-            json.WriteBoolean("ready"u8, Readiness.Check(topology, sources.Sources) is null);
+            json.WriteBoolean("ready"u8, Readiness.Check(topology, providers.All) is null);
             json.WriteStartArray("services"u8);
             foreach (var service in topology.Services)
             {
                 json.WriteStartObject();
                 json.WriteString("name"u8, service.Name);
                 json.WriteString("namespace"u8, service.Namespace);
-                json.WriteString("balancing"u8, service.Placement.Name);
+                json.WriteString("balancing"u8, queues[service].Placement.Name);
                 json.WriteStartArray("models"u8);
                 foreach (var model in service.Models)
                 {
@@ -66,7 +67,7 @@ internal static class AdminEndpoints
                 }
 
                 json.WriteEndArray();
-                var queued = service.Queue.Count;
+                var queued = service.Waiting;
                 var inFlight = 0;
                 foreach (var pool in service.Pools)
                 {

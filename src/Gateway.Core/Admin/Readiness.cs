@@ -15,13 +15,13 @@ namespace Gateway.Admin;
 internal static class Readiness
 {
     /// <summary>Null when ready; otherwise what is missing.</summary>
-    public static string? Check(GatewayTopology topology, IReadOnlyList<IReplicaSource> sources)
+    public static string? Check(GatewayTopology topology, IReadOnlyList<IReplicaProvider> providers)
     {
-        foreach (var source in sources)
+        foreach (var provider in providers)
         {
-            if (source is IDiscoveringReplicaSource { HasDiscovered: false })
+            if (!provider.HasDiscovered)
             {
-                return $"not ready: pool {source.Pool.Name} of service {source.Pool.Service.Name} has not listed its replicas yet";
+                return $"not ready: pool {provider.Pool.Name} of service {provider.Pool.ServiceName} has not listed its replicas yet";
             }
         }
 

@@ -1,4 +1,4 @@
-using Gateway.Configuration;
+using Gateway.Balancing;
 using Gateway.Model;
 
 namespace Gateway.Admission;
@@ -7,9 +7,10 @@ namespace Gateway.Admission;
 /// A service's gateway queue: a bounded FIFO of requests waiting for a slot. While nobody waits, a request
 /// is placed at once without a lock. Otherwise it joins the tail; whenever a slot frees or a replica becomes
 /// ready, the head takes it, highest-priority pool first. A waiter that times out or whose client leaves is
-/// taken out of the queue before anything is sent anywhere.
+/// taken out of the queue before anything is sent anywhere. The queue hears of freed slots as a
+/// <see cref="ICapacityListener"/> of its service's pools.
 /// </summary>
-internal sealed class ServiceQueue
+internal sealed class ServiceQueue : ICapacityListener
 {
     private readonly Lock _lock = new();
     private readonly LinkedList<Waiter> _waiting = new();
@@ -20,14 +21,27 @@ internal sealed class ServiceQueue
     private int _count;
     private volatile bool _closed;
 
-    public ServiceQueue(InferenceService service, QueueOptions options, TimeProvider time)
+    /// <summary>The queue of <paramref name="service"/>, placing with <paramref name="placement"/>; it listens to the service's pools from now on.</summary>
+    public ServiceQueue(InferenceService service, IPlacementPolicy placement, TimeProvider time)
     {
         _service = service;
         _time = time;
+        Placement = placement;
+        var options = service.Options.Queue;
         _maxWaiting = options.MaxWaiting;
         _maxWait = TimeSpan.FromSeconds(options.MaxWaitSeconds);
         RetryAfterSeconds = options.RetryAfterSeconds;
+        foreach (var pool in service.Pools)
+        {
+            pool.AddCapacityListener(this);
+        }
     }
+
+    /// <summary>The service whose requests wait here.</summary>
+    public InferenceService Service => _service;
+
+    /// <summary>How the queue's requests are placed on replicas.</summary>
+    public IPlacementPolicy Placement { get; }
 
     /// <summary>The <c>Retry-After</c> suggested to a request the queue turns away.</summary>
     public int RetryAfterSeconds { get; }
@@ -46,7 +60,7 @@ internal sealed class ServiceQueue
         // Fast path: nobody is ahead, so taking a free slot now is fair.
         if (Volatile.Read(ref _count) == 0)
         {
-            var replica = _service.Placement.TryReserve(_service);
+            var replica = Placement.TryReserve(_service);
             if (replica is not null)
             {
                 return AdmissionOutcome.Placed(replica, TimeSpan.Zero);
@@ -68,7 +82,7 @@ internal sealed class ServiceQueue
             }
 
             waiter.Node = _waiting.AddLast(waiter);
-            _count = _waiting.Count;
+            SetCount(_waiting.Count);
         }
 
         // A slot may have freed between the failed placement and joining the queue; look once more.
@@ -99,6 +113,9 @@ internal sealed class ServiceQueue
         }
     }
 
+    /// <summary>Room may have freed in one of the service's pools: the head of the queue may go now.</summary>
+    public void OnCapacityFreed(Pool pool) => Dispatch();
+
     /// <summary>Hands free slots to waiters, oldest first, until the queue is empty or no replica has room.</summary>
     public void Dispatch()
     {
@@ -111,14 +128,14 @@ internal sealed class ServiceQueue
         {
             while (_waiting.First is { } head)
             {
-                var replica = _service.Placement.TryReserve(_service);
+                var replica = Placement.TryReserve(_service);
                 if (replica is null)
                 {
                     return;
                 }
 
                 _waiting.RemoveFirst();
-                _count = _waiting.Count;
+                SetCount(_waiting.Count);
                 head.Value.Node = null;
 
                 // Still queued means not abandoned (abandoning removes under this lock), so this cannot fail;
@@ -143,7 +160,7 @@ internal sealed class ServiceQueue
             _closed = true;
             waiters = [.. _waiting];
             _waiting.Clear();
-            _count = 0;
+            SetCount(0);
             foreach (var waiter in waiters)
             {
                 waiter.Node = null;
@@ -154,6 +171,13 @@ internal sealed class ServiceQueue
         {
             waiter.TrySetCanceled();
         }
+    }
+
+    /// <summary>Under the lock: the count read without it, and the service's own count the scale controller reads as demand.</summary>
+    private void SetCount(int count)
+    {
+        _count = count;
+        _service.SetWaiting(count);
     }
 
     private void Abandon(Waiter waiter)
@@ -168,7 +192,7 @@ internal sealed class ServiceQueue
 
             _waiting.Remove(waiter.Node);
             waiter.Node = null;
-            _count = _waiting.Count;
+            SetCount(_waiting.Count);
         }
 
         waiter.TrySetCanceled();

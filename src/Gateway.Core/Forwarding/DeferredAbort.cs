@@ -35,13 +35,13 @@ internal sealed class DeferredAbort : IHttpRequestLifetimeFeature, IHttpResetFea
         set => _lifetime.RequestAborted = value;
     }
 
-    /// <summary>Takes the request's features' place until <see cref="Remove"/>.</summary>
-    public static void Install(HttpContext context)
+    /// <summary>Takes the request's features' place until <see cref="Restore"/>; returns the stand-in, or null when there is nothing to stand in for.</summary>
+    public static DeferredAbort? Install(HttpContext context)
     {
         var features = context.Features;
         if (features.Get<IHttpRequestLifetimeFeature>() is not { } lifetime || lifetime is DeferredAbort)
         {
-            return;
+            return null;
         }
 
         var reset = features.Get<IHttpResetFeature>();
@@ -51,24 +51,32 @@ internal sealed class DeferredAbort : IHttpRequestLifetimeFeature, IHttpResetFea
         {
             features.Set<IHttpResetFeature>(deferred);
         }
+
+        return deferred;
     }
 
     /// <summary>Puts the request's own features back; returns the stand-in if one was installed.</summary>
     public static DeferredAbort? Remove(HttpContext context)
     {
-        var features = context.Features;
-        if (features.Get<IHttpRequestLifetimeFeature>() is not DeferredAbort deferred)
-        {
-            return null;
-        }
-
-        features.Set(deferred._lifetime);
-        if (deferred._reset is not null)
-        {
-            features.Set(deferred._reset);
-        }
-
+        var deferred = context.Features.Get<IHttpRequestLifetimeFeature>() as DeferredAbort;
+        deferred?.Restore(context);
         return deferred;
+    }
+
+    /// <summary>Puts back the features this stand-in took the place of.</summary>
+    public void Restore(HttpContext context)
+    {
+        var features = context.Features;
+        if (!ReferenceEquals(features.Get<IHttpRequestLifetimeFeature>(), this))
+        {
+            return;
+        }
+
+        features.Set(_lifetime);
+        if (_reset is not null)
+        {
+            features.Set(_reset);
+        }
     }
 
     public void Abort() => _aborted = true;

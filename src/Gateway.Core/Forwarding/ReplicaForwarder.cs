@@ -2,10 +2,10 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Gateway.Admission;
 using Gateway.Configuration;
 using Gateway.Health;
 using Gateway.Model;
-using Gateway.Requests;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
@@ -51,61 +51,70 @@ internal sealed partial class ReplicaForwarder
     }
 
     /// <summary>
-    /// Forwards the request to <paramref name="replica"/>, whose slot the caller reserved; always gives the slot
-    /// back. Returns the replica that answered last (another one after a retry).
+    /// Forwards the request to the <paramref name="attempt"/>'s replica, whose slot the caller reserved; always gives
+    /// the slot back. Returns the replica that answered last (another one after a retry).
     /// </summary>
-    public async Task<Replica> ForwardAsync(HttpContext context, InferenceService service, Replica replica, RequestBody body)
+    public async Task<Replica> ForwardAsync(HttpContext context, ForwardingAttempt attempt)
     {
-        for (var attempt = 1; ; attempt++)
+        var service = attempt.Service;
+        context.Features.Set(attempt);
+        try
         {
-            context.Request.Body = body.OpenRead();
-            ForwarderError error;
-            DeferredAbort? deferredAbort;
-            try
+            while (true)
             {
-                error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, replica.Transformer);
-            }
-            finally
-            {
-                deferredAbort = DeferredAbort.Remove(context);
-                replica.Release();
-            }
+                var replica = attempt.Replica;
+                context.Request.Body = attempt.OpenBody();
+                ForwarderError error;
+                try
+                {
+                    error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, ReplicaAnswerTransformer.Instance);
+                }
+                finally
+                {
+                    attempt.DeferredAbort?.Restore(context);
+                    replica.Release();
+                }
 
-            var heldBack = ReplicaAnswerTransformer.WasHeldBack(context, error);
-            if (error == ForwarderError.None && !heldBack)
-            {
-                ReportAnswer(replica, context.Response.StatusCode);
-                return replica;
-            }
+                var heldBack = attempt.HeldBack;
+                if (error == ForwarderError.None && !heldBack)
+                {
+                    ReportAnswer(replica, context.Response.StatusCode);
+                    return replica;
+                }
 
-            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-            if (heldBack || IsReplicaFault(error))
-            {
-                _health.OnTrafficFailure(replica);
-            }
+                var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+                if (heldBack || IsReplicaFault(error))
+                {
+                    _health.OnTrafficFailure(replica);
+                }
 
-            if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
-            {
-                // Past the first byte nothing can be retried.
-                LogForwardFailedAfterStart(_logger, replica.Id, error, exception);
-                await EndStartedAnswerAsync(context, replica, error, deferredAbort);
-                return replica;
-            }
+                if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+                {
+                    // Past the first byte nothing can be retried.
+                    LogForwardFailedAfterStart(_logger, replica.Id, error, exception);
+                    await EndStartedAnswerAsync(context, replica, error, attempt.DeferredAbort);
+                    return replica;
+                }
 
-            var retryable = heldBack || IsNotStarted(error, exception);
-            LogForwardFailed(_logger, replica.Id, heldBack ? "answered 503" : error.ToString(), attempt, retryable, exception);
-            if (retryable && attempt < _maxAttempts && service.Placement.TryReserve(service, avoid: replica) is { } next)
-            {
-                // The first replica did not do the work; the next one gets the same bytes from the start.
-                _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? "overloaded" : "connection_failed");
+                var retryable = heldBack || IsNotStarted(error, exception);
+                LogForwardFailed(_logger, replica.Id, heldBack ? "answered 503" : error.ToString(), attempt.Number, retryable, exception);
+                if (retryable && attempt.Number < _maxAttempts && attempt.Queue.Placement.TryReserve(service, avoid: replica) is { } next)
+                {
+                    // The first replica did not do the work; the next one gets the same bytes from the start.
+                    _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? "overloaded" : "connection_failed");
+                    ResetResponse(context);
+                    attempt.Retry(next);
+                    continue;
+                }
+
                 ResetResponse(context);
-                replica = next;
-                continue;
+                await (heldBack ? Overloaded(attempt.Queue, replica) : ErrorFor(error, exception, replica)).WriteAsync(context.Response);
+                return replica;
             }
-
-            ResetResponse(context);
-            await (heldBack ? Overloaded(service, replica) : ErrorFor(error, exception, replica)).WriteAsync(context.Response);
-            return replica;
+        }
+        finally
+        {
+            context.Features.Set<ForwardingAttempt>(null);
         }
     }
 
@@ -169,9 +178,9 @@ internal sealed partial class ReplicaForwarder
         await writer.FlushAsync(cancellationToken);
     }
 
-    private static OpenAIError Overloaded(InferenceService service, Replica replica) =>
+    private static OpenAIError Overloaded(ServiceQueue queue, Replica replica) =>
         new(503, "server_error", "upstream_overloaded",
-            $"Replica {replica.Id} is overloaded and no other replica was free; retry later.", RetryAfterSeconds: service.Queue.RetryAfterSeconds);
+            $"Replica {replica.Id} is overloaded and no other replica was free; retry later.", RetryAfterSeconds: queue.RetryAfterSeconds);
 
     private OpenAIError ErrorFor(ForwarderError error, Exception? exception, Replica replica)
     {

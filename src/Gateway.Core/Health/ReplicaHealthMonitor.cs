@@ -26,19 +26,17 @@ internal sealed partial class ReplicaHealthMonitor : BackgroundService
     private readonly long _origin;
 
     public ReplicaHealthMonitor(
-        GatewayTopology topology, GatewayOptions options, IHttpClientFactory clients, TimeProvider time, ILogger<ReplicaHealthMonitor> logger)
+        GatewayTopology topology, IHttpClientFactory clients, TimeProvider time, ILogger<ReplicaHealthMonitor> logger)
     {
         _clients = clients;
         _time = time;
         _logger = logger;
         _origin = time.GetTimestamp();
-        foreach (var serviceOptions in options.Services)
+        foreach (var service in topology.Services)
         {
-            var service = topology.Find(serviceOptions.Name, serviceOptions.Namespace)!;
-            foreach (var poolOptions in serviceOptions.Pools)
+            foreach (var pool in service.Pools)
             {
-                var pool = service.FindPool(poolOptions.Name)!;
-                _pools[pool] = new PoolProbe(HealthPolicy.From(poolOptions.Health), ClientName(serviceOptions, poolOptions));
+                _pools[pool] = new PoolProbe(HealthPolicy.From(pool.Options.Health), ClientName(service.Options, pool.Options));
             }
         }
     }

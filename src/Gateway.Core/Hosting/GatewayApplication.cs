@@ -1,4 +1,5 @@
 using Gateway.Admin;
+using Gateway.Admission;
 using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Health;
@@ -82,15 +83,13 @@ public static class GatewayApplication
         services.AddSingleton(options.Forwarding);
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<GatewayOptions>().Configure(o => Copy(options, o)).ValidateOnStart();
-        services.AddSingleton(sp => new GatewayTopology(options, sp.GetRequiredService<TimeProvider>(), Random.Shared));
+        services.AddSingleton(new GatewayTopology(options));
+        services.AddSingleton(sp => new ServiceQueues(sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), Random.Shared));
         services.AddHttpForwarder();
         services.AddSingleton<ReplicaForwarder>();
         services.AddSingleton<InferenceEndpoint>();
         services.AddSingleton<GatewayMetrics>();
-        services.AddSingleton<ChildProcessLauncher>();
-        services.AddHttpClient(ReplicaSources.ProbeClientName);
-        services.AddSingleton<ReplicaSourcesService>();
-        services.AddHostedService(sp => sp.GetRequiredService<ReplicaSourcesService>());
+        services.AddReplicaProviders();
         services.AddSingleton<GatewayDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
         services.AddLoadScraping();

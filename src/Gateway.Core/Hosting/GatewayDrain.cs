@@ -1,3 +1,4 @@
+using Gateway.Admission;
 using Gateway.Configuration;
 using Gateway.Model;
 using Microsoft.Extensions.Hosting;
@@ -11,23 +12,14 @@ namespace Gateway.Hosting;
 /// answers already in flight (long streams included) get up to the drain timeout to finish. Only then does
 /// the server stop listening and the replica sources stop their children.
 /// </summary>
-internal sealed partial class GatewayDrain(GatewayTopology topology, GatewayOptions options, TimeProvider time, ILogger<GatewayDrain> logger)
+internal sealed partial class GatewayDrain(GatewayTopology topology, ServiceQueues queues, GatewayOptions options, TimeProvider time, ILogger<GatewayDrain> logger)
     : IHostedLifecycleService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
-    private volatile bool _draining;
-
-    /// <summary>Whether the gateway is shutting down.</summary>
-    public bool IsDraining => _draining;
-
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        _draining = true;
-        foreach (var service in topology.Services)
-        {
-            service.Queue.Close();
-        }
+        queues.Close();
 
         var inFlight = InFlight();
         LogDrainStarted(logger, inFlight);

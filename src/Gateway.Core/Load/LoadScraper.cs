@@ -19,7 +19,7 @@ namespace Gateway.Load;
 /// good figures have become too old to trust.
 /// </remarks>
 internal sealed partial class LoadScraper(
-    GatewayTopology topology, GatewayOptions options, IHttpClientFactory clients, TimeProvider time, ILogger<LoadScraper> logger)
+    GatewayTopology topology, IHttpClientFactory clients, TimeProvider time, ILogger<LoadScraper> logger)
     : BackgroundService
 {
     /// <summary>The name of the HTTP client that scrapes replicas (a resilience pipeline with a timeout, no retries).</summary>
@@ -37,16 +37,15 @@ internal sealed partial class LoadScraper(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var pools = new List<Task>();
-        foreach (var serviceOptions in options.Services)
+        foreach (var service in topology.Services)
         {
-            var service = topology.Find(serviceOptions.Name, serviceOptions.Namespace)!;
-            foreach (var poolOptions in serviceOptions.Pools)
+            foreach (var pool in service.Pools)
             {
-                if (poolOptions.Load.Enabled)
+                var load = pool.Options.Load;
+                if (load.Enabled)
                 {
-                    var pool = service.FindPool(poolOptions.Name)!;
-                    LogScrapingPool(logger, service.Name, pool.Name, poolOptions.Load.ScrapeIntervalSeconds);
-                    pools.Add(RunPoolAsync(pool, poolOptions.Load, stoppingToken));
+                    LogScrapingPool(logger, service.Name, pool.Name, load.ScrapeIntervalSeconds);
+                    pools.Add(RunPoolAsync(pool, load, stoppingToken));
                 }
             }
         }

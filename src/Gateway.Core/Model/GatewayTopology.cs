@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using Gateway.Balancing;
 using Gateway.Configuration;
 
 namespace Gateway.Model;
@@ -14,17 +13,15 @@ public sealed class GatewayTopology
     private readonly FrozenDictionary<string, InferenceService> _byHost;
     private readonly FrozenDictionary<string, InferenceService> _byModel;
 
-    internal GatewayTopology(GatewayOptions options, TimeProvider time, Random random)
+    /// <summary>The services, pools and (as yet empty) replica lists <paramref name="options"/> describe.</summary>
+    public GatewayTopology(GatewayOptions options)
     {
         var services = new List<InferenceService>();
         var byHost = new Dictionary<string, InferenceService>(StringComparer.OrdinalIgnoreCase);
         var byModel = new Dictionary<string, InferenceService>(StringComparer.Ordinal);
         foreach (var serviceOptions in options.Services)
         {
-            IPlacementPolicy placement = serviceOptions.Balancing == BalancingMode.RoundRobin
-                ? new RoundRobinPlacement()
-                : new SpillOverPlacement(random);
-            var service = new InferenceService(serviceOptions, placement, time);
+            var service = new InferenceService(serviceOptions, services.Count);
             services.Add(service);
             byHost[$"{service.Name}-{service.Namespace}.{options.Domain}"] = service;
             foreach (var host in serviceOptions.Hosts)

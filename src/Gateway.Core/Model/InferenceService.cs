@@ -1,38 +1,40 @@
-using Gateway.Admission;
-using Gateway.Balancing;
 using Gateway.Configuration;
 
 namespace Gateway.Model;
 
 /// <summary>
-/// A service behind the gateway (a KServe InferenceService such as <c>qwen-chat</c> in <c>default</c>): its
-/// pools in order of priority, the policy that places requests on replicas, and its queue.
+/// A service behind the gateway (a KServe InferenceService such as <c>qwen-chat</c> in <c>default</c>): its names,
+/// its pools in order of priority, and how many of its requests wait in the gateway's queue.
 /// </summary>
 public sealed class InferenceService
 {
-    internal InferenceService(ServiceOptions options, IPlacementPolicy placement, TimeProvider time)
+    private int _waiting;
+
+    /// <summary>The service <paramref name="options"/> describe, at <paramref name="index"/> in its topology.</summary>
+    public InferenceService(ServiceOptions options, int index)
     {
+        Options = options;
+        Index = index;
         Name = options.Name;
         Namespace = options.Namespace;
         Models = [.. options.Models];
-        Placement = placement;
         TargetUtilization = options.TargetUtilization;
 
         // Stable by priority: pools of equal priority keep their configured order.
-        var pools = new List<Pool>();
+        var pools = new List<Pool>(options.Pools.Count);
         foreach (var pool in options.Pools)
         {
-            // An elastic pool starts at, and needs for readiness, only its scaling minimum: the controller grows it.
-            var minReplicas = pool.Scaling?.MinReplicas ?? pool.Process?.Replicas ?? pool.Static.Count;
-
-            // A fixed pool's count is its configuration's, except on Kubernetes, where the cluster decides it.
-            int? maxReplicas = pool.Scaling?.MaxReplicas ?? (pool.Kubernetes is null ? minReplicas : null);
-            pools.Add(new Pool(pool.Name, pool.Priority, pool.CapacityPerReplica, minReplicas, maxReplicas, pool.Scaling) { Service = this });
+            pools.Add(new Pool(pool, options.Name, options.Namespace));
         }
 
         Pools = [.. pools.OrderBy(p => p.Priority)];
-        Queue = new ServiceQueue(this, options.Queue, time);
     }
+
+    /// <summary>The service's configuration.</summary>
+    public ServiceOptions Options { get; }
+
+    /// <summary>The service's position in <see cref="GatewayTopology.Services"/>: what per-service state above the model is indexed by.</summary>
+    public int Index { get; }
 
     /// <summary>Service name.</summary>
     public string Name { get; }
@@ -49,11 +51,8 @@ public sealed class InferenceService
     /// <summary>Pools, highest priority (lowest number) first.</summary>
     public IReadOnlyList<Pool> Pools { get; }
 
-    /// <summary>How requests are placed on replicas.</summary>
-    internal IPlacementPolicy Placement { get; }
-
-    /// <summary>Requests waiting for a slot.</summary>
-    internal ServiceQueue Queue { get; }
+    /// <summary>Requests of the service waiting in the gateway's queue for a slot, as the queue last counted them.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>Finds a pool by name.</summary>
     public Pool? FindPool(string name)
@@ -69,6 +68,6 @@ public sealed class InferenceService
         return null;
     }
 
-    /// <summary>A slot freed or a replica became ready: the queue's head may go now.</summary>
-    internal void OnCapacityFreed() => Queue.Dispatch();
+    /// <summary>The queue's count of waiting requests, kept here so that demand is read from the model alone.</summary>
+    internal void SetWaiting(int count) => Volatile.Write(ref _waiting, count);
 }

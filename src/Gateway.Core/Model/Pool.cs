@@ -11,18 +11,35 @@ public sealed class Pool
 {
     private readonly Lock _lock = new();
     private volatile Replica[] _replicas = [];
+    private volatile ICapacityListener[] _listeners = [];
     private int _nextId;
 
-    internal Pool(string name, int priority, int capacityPerReplica, int minReplicas, int? maxReplicas, ScalingOptions? scaling = null)
+    /// <summary>The pool <paramref name="options"/> describe, in service <paramref name="serviceName"/> of <paramref name="serviceNamespace"/>.</summary>
+    public Pool(PoolOptions options, string serviceName, string serviceNamespace)
     {
-        MaxReplicas = maxReplicas;
-        Scaling = scaling;
-        Name = name;
-        Priority = priority;
-        CapacityPerReplica = capacityPerReplica;
-        MinReplicas = minReplicas;
-        DesiredReplicas = minReplicas;
+        Options = options;
+        Name = options.Name;
+        ServiceName = serviceName;
+        ServiceNamespace = serviceNamespace;
+        Priority = options.Priority;
+        CapacityPerReplica = options.CapacityPerReplica;
+
+        // An elastic pool starts at, and needs for readiness, only its scaling minimum: the controller grows it.
+        MinReplicas = options.Scaling?.MinReplicas ?? options.Process?.Replicas ?? options.Static.Count;
+
+        // A fixed pool's count is its configuration's, except on Kubernetes, where the cluster decides it.
+        MaxReplicas = options.Scaling?.MaxReplicas ?? (options.Kubernetes is null ? MinReplicas : null);
+        DesiredReplicas = MinReplicas;
     }
+
+    /// <summary>The pool's configuration, so that control loops walk the topology rather than join configuration to it by name.</summary>
+    public PoolOptions Options { get; }
+
+    /// <summary>The name of the service the pool belongs to, for logs, labels and scaling calls.</summary>
+    public string ServiceName { get; }
+
+    /// <summary>The namespace of the service the pool belongs to.</summary>
+    public string ServiceNamespace { get; }
 
     /// <summary>The pool's name, e.g. <c>on-prem</c>.</summary>
     public string Name { get; }
@@ -34,7 +51,7 @@ public sealed class Pool
     public int CapacityPerReplica { get; }
 
     /// <summary>How the pool is scaled with demand, or null for a fixed-size pool.</summary>
-    public ScalingOptions? Scaling { get; }
+    public ScalingOptions? Scaling => Options.Scaling;
 
     /// <summary>Replicas that must be ready for the gateway to report itself ready.</summary>
     public int MinReplicas { get; }
@@ -47,9 +64,6 @@ public sealed class Pool
 
     /// <summary>Replicas the pool should have now: its configured count until a scale controller says otherwise.</summary>
     public int DesiredReplicas { get; internal set; }
-
-    /// <summary>The service the pool belongs to.</summary>
-    public InferenceService Service { get; internal set; } = null!;
 
     /// <summary>The current replicas, in the order they were added.</summary>
     public IReadOnlyList<Replica> Replicas => _replicas;
@@ -75,8 +89,17 @@ public sealed class Pool
         }
     }
 
+    /// <summary>Registers <paramref name="listener"/> to hear of room freed in this pool.</summary>
+    public void AddCapacityListener(ICapacityListener listener)
+    {
+        lock (_lock)
+        {
+            _listeners = [.. _listeners, listener];
+        }
+    }
+
     /// <summary>Adds a replica at <paramref name="address"/>, named after the pool.</summary>
-    internal Replica AddReplica(Uri address, ReplicaState state)
+    public Replica AddReplica(Uri address, ReplicaState state)
     {
         Replica replica;
         lock (_lock)
@@ -87,19 +110,28 @@ public sealed class Pool
 
         if (state == ReplicaState.Ready)
         {
-            Service.OnCapacityFreed();
+            OnCapacityFreed();
         }
 
         return replica;
     }
 
     /// <summary>Removes a replica; requests in flight on it finish on their own.</summary>
-    internal void RemoveReplica(Replica replica)
+    public void RemoveReplica(Replica replica)
     {
         replica.SetState(ReplicaState.Stopped);
         lock (_lock)
         {
             _replicas = Array.FindAll(_replicas, r => !ReferenceEquals(r, replica));
+        }
+    }
+
+    /// <summary>Tells the listeners that a request may fit now.</summary>
+    internal void OnCapacityFreed()
+    {
+        foreach (var listener in _listeners)
+        {
+            listener.OnCapacityFreed(this);
         }
     }
 }

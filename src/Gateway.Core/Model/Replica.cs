@@ -1,4 +1,3 @@
-using Gateway.Forwarding;
 
 namespace Gateway.Model;
 
@@ -24,7 +23,10 @@ public sealed class Replica
         Pool = pool;
         _state = state;
         Health = new ReplicaHealth(this);
-        Transformer = new ReplicaAnswerTransformer(DestinationPrefix);
+
+        // Built once: YARP would otherwise concatenate and parse a Uri on every forwarded request.
+        ChatCompletionsAddress = new Uri(DestinationPrefix + "/v1/chat/completions");
+        CompletionsAddress = new Uri(DestinationPrefix + "/v1/completions");
     }
 
     /// <summary>A name unique in its pool, e.g. <c>on-prem-1</c>.</summary>
@@ -36,8 +38,11 @@ public sealed class Replica
     /// <summary>The address as YARP's forwarder takes it: scheme, host and port, no trailing slash.</summary>
     public string DestinationPrefix { get; }
 
-    /// <summary>How requests to this replica and its answers are transformed while forwarded.</summary>
-    internal ReplicaAnswerTransformer Transformer { get; }
+    /// <summary>The replica's <c>/v1/chat/completions</c>.</summary>
+    public Uri ChatCompletionsAddress { get; }
+
+    /// <summary>The replica's <c>/v1/completions</c>.</summary>
+    public Uri CompletionsAddress { get; }
 
     /// <summary>The pool the replica belongs to.</summary>
     public Pool Pool { get; }
@@ -107,16 +112,16 @@ public sealed class Replica
     internal void Release()
     {
         Interlocked.Decrement(ref _inFlight);
-        Pool.Service.OnCapacityFreed();
+        Pool.OnCapacityFreed();
     }
 
     /// <summary>Moves the replica to another state; a replica that becomes ready wakes the queue.</summary>
-    internal void SetState(ReplicaState state)
+    public void SetState(ReplicaState state)
     {
         _state = state;
         if (state == ReplicaState.Ready)
         {
-            Pool.Service.OnCapacityFreed();
+            Pool.OnCapacityFreed();
         }
     }
 
@@ -127,7 +132,7 @@ public sealed class Replica
         _healthy = healthy;
         if (healthy && !was)
         {
-            Pool.Service.OnCapacityFreed();
+            Pool.OnCapacityFreed();
         }
     }
 
@@ -138,7 +143,7 @@ public sealed class Replica
         _load = load;
         if ((before?.Saturated ?? false) && !(load?.Saturated ?? false) || (before?.OthersInFlight ?? 0) > (load?.OthersInFlight ?? 0))
         {
-            Pool.Service.OnCapacityFreed();
+            Pool.OnCapacityFreed();
         }
     }
 

@@ -8,7 +8,7 @@ namespace Gateway.Providers;
 /// target, a webhook. The replicas it asks for reach the pool through the pool's replica source (at once as
 /// provisioning, or later when a node has booted); the controller counts what it asked for until they arrive.
 /// </summary>
-internal interface IPoolScaler
+public interface IPoolScaler
 {
     /// <summary>
     /// Asks for the pool to have <see cref="ScaleRequest.DesiredReplicas"/> replicas where it has

@@ -6,4 +6,4 @@ namespace Gateway.Providers;
 /// One scaling call: the pool, the replicas it should have (absolute), the replicas the controller counted in it
 /// (ready or provisioning, and those asked for that are still on their way), and why.
 /// </summary>
-internal sealed record ScaleRequest(Pool Pool, int DesiredReplicas, int CurrentReplicas, string Reason);
+public sealed record ScaleRequest(Pool Pool, int DesiredReplicas, int CurrentReplicas, string Reason);

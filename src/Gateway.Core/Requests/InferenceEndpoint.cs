@@ -3,7 +3,6 @@ using System.Text.Json;
 using Gateway.Admission;
 using Gateway.Configuration;
 using Gateway.Forwarding;
-using Gateway.Hosting;
 using Gateway.Model;
 using Gateway.Telemetry;
 
@@ -15,7 +14,7 @@ namespace Gateway.Requests;
 /// any failure in OpenAI's error shape.
 /// </summary>
 internal sealed class InferenceEndpoint(
-    GatewayTopology topology, ReplicaForwarder forwarder, GatewayDrain drain, GatewayMetrics metrics, GatewayOptions options, TimeProvider time)
+    GatewayTopology topology, ServiceQueues queues, ReplicaForwarder forwarder, GatewayMetrics metrics, GatewayOptions options, TimeProvider time)
 {
     private static readonly string[] PostOnly = ["POST"];
     private static readonly string[] GetOnly = ["GET"];
@@ -45,9 +44,9 @@ internal sealed class InferenceEndpoint(
         var aborted = context.RequestAborted;
         var host = context.Request.Host.Host;
         var service = topology.FindByHost(host);
-        if (drain.IsDraining)
+        if (queues.IsClosed)
         {
-            await AnswerAsync(context, service, ShuttingDown(service?.Queue.RetryAfterSeconds ?? 1));
+            await AnswerAsync(context, service, ShuttingDown(service is null ? 1 : queues[service].RetryAfterSeconds));
             return;
         }
 
@@ -90,10 +89,11 @@ internal sealed class InferenceEndpoint(
                 return;
             }
 
-            var admission = await service.Queue.AcquireAsync(aborted);
+            var queue = queues[service];
+            var admission = await queue.AcquireAsync(aborted);
             if (admission.Replica is not { } replica)
             {
-                if (Rejection(service, admission.Failure) is { } rejection)
+                if (Rejection(queue, admission.Failure) is { } rejection)
                 {
                     await AnswerAsync(context, service, rejection);
                 }
@@ -102,14 +102,15 @@ internal sealed class InferenceEndpoint(
             }
 
             metrics.QueueWait(service.Name, admission.Waited);
-            await ForwardObservedAsync(context, service, replica, inference, body, arrival);
+            await ForwardObservedAsync(context, queue, replica, inference, body, arrival);
         }
     }
 
     /// <summary>Forwards through an <see cref="AnswerObserver"/> and records the answer's metrics on the pool that served it.</summary>
     private async Task ForwardObservedAsync(
-        HttpContext context, InferenceService service, Replica replica, InferenceRequest inference, RequestBody body, long arrival)
+        HttpContext context, ServiceQueue queue, Replica replica, InferenceRequest inference, RequestBody body, long arrival)
     {
+        var service = queue.Service;
         // A stream that did not ask for usage is asked for it on its behalf, so its tokens can be counted.
         var withUsage = inference.Stream && !inference.HasStreamOptions && options.Forwarding.AskForStreamUsage ? body.WithStreamUsage() : null;
         if (withUsage is not null && context.Request.ContentLength is not null)
@@ -124,7 +125,7 @@ internal sealed class InferenceEndpoint(
         Replica served;
         try
         {
-            served = await forwarder.ForwardAsync(context, service, replica, withUsage ?? body);
+            served = await forwarder.ForwardAsync(context, new ForwardingAttempt(queue, replica, (withUsage ?? body).Bytes));
             await observer.CompleteAsync(context.RequestAborted);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
@@ -158,9 +159,10 @@ internal sealed class InferenceEndpoint(
         }
     }
 
-    private static OpenAIError? Rejection(InferenceService service, AdmissionFailure failure)
+    private static OpenAIError? Rejection(ServiceQueue queue, AdmissionFailure failure)
     {
-        var retryAfter = service.Queue.RetryAfterSeconds;
+        var service = queue.Service;
+        var retryAfter = queue.RetryAfterSeconds;
         return failure switch
         {
             AdmissionFailure.QueueFull => new OpenAIError(429, "rate_limit_error", "queue_full",

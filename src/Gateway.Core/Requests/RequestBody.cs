@@ -109,7 +109,7 @@ internal sealed class RequestBody : IDisposable
     /// A fresh stream over the bytes, for one attempt at forwarding; its buffer is visible so the replica client
     /// can send the bytes without copying them (<see cref="Forwarding.BufferedRequestBodyHandler"/>).
     /// </summary>
-    public Stream OpenRead() => new MemoryStream(_buffer, 0, Length, writable: false, publiclyVisible: true);
+    public ArraySegment<byte> Bytes => new(_buffer, 0, Length);
 
     public void Dispose()
     {

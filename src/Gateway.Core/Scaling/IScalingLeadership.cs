@@ -4,7 +4,7 @@ namespace Gateway.Scaling;
 /// Whether this gateway makes scaling calls. When the gateway runs as several replicas only one of them, the
 /// leader, may scale pools; every replica serves traffic and exports metrics all the same.
 /// </summary>
-internal interface IScalingLeadership
+public interface IScalingLeadership
 {
     /// <summary>True while this gateway is the one that scales; read by the scaling loop every tick.</summary>
     bool IsLeader { get; }
@@ -17,7 +17,7 @@ internal interface IScalingLeadership
 }
 
 /// <summary>A gateway that runs alone: always the leader.</summary>
-internal sealed class SoleLeadership : IScalingLeadership
+public sealed class SoleLeadership : IScalingLeadership
 {
     public bool IsLeader => true;
 

@@ -58,7 +58,7 @@ internal sealed class ScaleController
     /// </summary>
     public static int Demand(InferenceService service)
     {
-        var demand = service.Queue.Count;
+        var demand = service.Waiting;
         foreach (var pool in service.Pools)
         {
             foreach (var replica in pool.Snapshot)

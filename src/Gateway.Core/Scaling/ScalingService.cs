@@ -17,9 +17,8 @@ namespace Gateway.Scaling;
 internal sealed partial class ScalingService(
     GatewayTopology topology,
     GatewayOptions options,
-    ReplicaSourcesService sources,
+    ReplicaProviders providers,
     IScalingLeadership leadership,
-    IServiceProvider services,
     GatewayMetrics metrics,
     TimeProvider time,
     ILogger<ScalingService> logger) : BackgroundService
@@ -96,18 +95,16 @@ internal sealed partial class ScalingService(
     private List<InferenceService> FindScalers()
     {
         var elastic = new List<InferenceService>();
-        foreach (var serviceOptions in options.Services)
+        foreach (var service in topology.Services)
         {
-            var service = topology.Find(serviceOptions.Name, serviceOptions.Namespace)!;
-            foreach (var poolOptions in serviceOptions.Pools)
+            foreach (var pool in service.Pools)
             {
-                var pool = service.FindPool(poolOptions.Name)!;
-                if (pool.Scaling is null || sources.Find(pool) is not { } source)
+                if (pool.Scaling is null || providers.Find(pool) is not { } provider)
                 {
                     continue;
                 }
 
-                if (PoolScalers.Create(pool, poolOptions, source, services) is { } scaler)
+                if (provider.Scaler is { } scaler)
                 {
                     _scalers[pool] = scaler;
                     if (!elastic.Contains(service))
@@ -179,7 +176,7 @@ internal sealed partial class ScalingService(
 
                         // Then out of rotation for good where someone else stops it later (a ReplicaSet, a webhook's
                         // receiver); it is draining already, and a failed call leaves it to the controller to retry.
-                        (sources.Find(pool) as IRetiringReplicaSource)?.Retire(remove.Replica);
+                        providers.Find(pool)?.Retire(remove.Replica);
                         break;
                 }
             }

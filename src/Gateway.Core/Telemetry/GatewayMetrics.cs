@@ -12,10 +12,10 @@ namespace Gateway.Telemetry;
 /// path allocates nothing once a label set has been seen. Gauges of state (queue, demand, capacity, replicas)
 /// are read from the live model when Prometheus scrapes, never updated per request.
 /// </summary>
-internal sealed class GatewayMetrics
+public sealed class GatewayMetrics
 {
     /// <summary>The label value of requests that never reached a pool (rejected, not found).</summary>
-    public const string NoPool = "none";
+    internal const string NoPool = "none";
 
     private const int MaxRecentScaleEvents = 50;
 
@@ -139,7 +139,7 @@ internal sealed class GatewayMetrics
                     desired.WithLabels(service.Name, pool.Name).Set(pool.DesiredReplicas);
                 }
 
-                var queued = service.Queue.Count;
+                var queued = service.Waiting;
                 queueDepth.WithLabels(service.Name).Set(queued);
                 demand.WithLabels(service.Name).Set(serviceInFlight + queued);
             }
@@ -165,22 +165,22 @@ internal sealed class GatewayMetrics
     public void Leading(string identity, bool leading) => _leader.WithLabels(identity).Set(leading ? 1 : 0);
 
     /// <summary>The registry the admin listener's <c>/metrics</c> exports.</summary>
-    public CollectorRegistry Registry { get; }
+    internal CollectorRegistry Registry { get; }
 
     /// <summary>The instruments of one pool (or of <see cref="NoPool"/>), created once and cached.</summary>
-    public PoolInstruments Pool(string service, string pool) =>
+    internal PoolInstruments Pool(string service, string pool) =>
         _pools.GetOrAdd((service, pool), static (key, metrics) => new PoolInstruments(metrics, key.Service, key.Pool), this);
 
     /// <summary>Counts a request the gateway answered itself.</summary>
-    public void Rejected(string service, string reason) =>
+    internal void Rejected(string service, string reason) =>
         _rejections.GetOrAdd((service, reason), static (key, counter) => counter.WithLabels(key.Service, key.Reason), _rejected).Inc();
 
     /// <summary>Records how long a placed request waited in the queue.</summary>
-    public void QueueWait(string service, TimeSpan waited) =>
+    internal void QueueWait(string service, TimeSpan waited) =>
         _queueWaits.GetOrAdd(service, static (name, histogram) => histogram.WithLabels(name), _queueWait).Observe(waited.TotalSeconds);
 
     /// <summary>Counts a scale decision and keeps it among the recent ones <c>/admin/status</c> shows.</summary>
-    public void ScaleEvent(string service, string pool, string direction)
+    internal void ScaleEvent(string service, string pool, string direction)
     {
         _scaleEvents.WithLabels(service, pool, direction).Inc();
         lock (_recentScaleEvents)
@@ -194,7 +194,7 @@ internal sealed class GatewayMetrics
     }
 
     /// <summary>The most recent scale decisions, oldest first.</summary>
-    public IReadOnlyList<ScaleEvent> RecentScaleEvents()
+    internal IReadOnlyList<ScaleEvent> RecentScaleEvents()
     {
         lock (_recentScaleEvents)
         {

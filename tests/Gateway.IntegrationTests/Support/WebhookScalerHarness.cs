@@ -42,9 +42,10 @@ internal sealed class WebhookScalerHarness : IAsyncDisposable
         var services = new ServiceCollection()
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs))
             .AddScaling(options)
+            .AddSingleton<WebhookScalers>()
             .BuildServiceProvider();
-        var pool = new GatewayTopology(options, TimeProvider.System, new Random(1)).Services[0].FindPool("cloud")!;
-        var scaler = Assert.IsType<WebhookPoolScaler>(PoolScalers.Create(pool, cloud, new StaticReplicaSource(pool, []), services));
+        var pool = new GatewayTopology(options).Services[0].FindPool("cloud")!;
+        var scaler = Assert.IsType<WebhookPoolScaler>(services.GetRequiredService<WebhookScalers>().Create(pool));
         return new WebhookScalerHarness(services, logs, pool, scaler);
     }
 

@@ -1,5 +1,6 @@
 using Gateway.Forwarding;
 using Microsoft.AspNetCore.Http;
+using static Gateway.Tests.TestTopology;
 
 namespace Gateway.Tests.Forwarding;
 
@@ -10,7 +11,7 @@ public sealed class ReplicaAnswerTransformerTests
     [InlineData("/v1/completions")]
     public async Task TransformRequestAsync_ApiPath_AddressesTheReplicasSameInstanceEveryTime(string path)
     {
-        var transformer = new ReplicaAnswerTransformer("http://127.0.0.1:8000");
+        var transformer = ReplicaAnswerTransformer.Instance;
 
         var first = await Transform(transformer, path, QueryString.Empty);
         var second = await Transform(transformer, path, QueryString.Empty);
@@ -22,7 +23,7 @@ public sealed class ReplicaAnswerTransformerTests
     [Fact]
     public async Task TransformRequestAsync_QueryStringOrOtherPath_LeavesTheAddressToYarp()
     {
-        var transformer = new ReplicaAnswerTransformer("http://127.0.0.1:8000");
+        var transformer = ReplicaAnswerTransformer.Instance;
 
         Assert.Null(await Transform(transformer, "/v1/chat/completions", new QueryString("?a=1")));
         Assert.Null(await Transform(transformer, "/v1/models", QueryString.Empty));
@@ -31,7 +32,7 @@ public sealed class ReplicaAnswerTransformerTests
     [Fact]
     public async Task TransformRequestAsync_BodyHeldInMemory_HandsItToTheReplicaClient()
     {
-        var transformer = new ReplicaAnswerTransformer("http://127.0.0.1:8000");
+        var transformer = ReplicaAnswerTransformer.Instance;
         using var body = new MemoryStream("{\"model\":\"qwen\"}"u8.ToArray());
         var context = new DefaultHttpContext();
         context.Request.Method = "POST";
@@ -46,12 +47,23 @@ public sealed class ReplicaAnswerTransformerTests
         Assert.Same(body, handed);
     }
 
+    /// <summary>The attempt the forwarder puts in the request's features: the replica at <c>http://127.0.0.1:8000</c>, placed once for all tests.</summary>
+    private static readonly ForwardingAttempt Attempt = NewAttempt();
+
+    private static ForwardingAttempt NewAttempt()
+    {
+        var service = OnePool(capacity: 1);
+        var replica = Add(service.OnPrem(), "http://127.0.0.1:8000");
+        return new ForwardingAttempt(service.Queue, replica, default);
+    }
+
     private static async Task<Uri?> Transform(ReplicaAnswerTransformer transformer, string path, QueryString query)
     {
         var context = new DefaultHttpContext();
         context.Request.Method = "POST";
         context.Request.Path = path;
         context.Request.QueryString = query;
+        context.Features.Set(Attempt);
         using var proxyRequest = new HttpRequestMessage();
         await transformer.TransformRequestAsync(context, proxyRequest, "http://127.0.0.1:8000", CancellationToken.None);
         return proxyRequest.RequestUri;

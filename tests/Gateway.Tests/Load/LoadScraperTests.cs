@@ -43,7 +43,7 @@ public sealed class LoadScraperTests(ITestOutputHelper output) : IAsyncDisposabl
 
     private async Task StartAsync()
     {
-        _scraper = new LoadScraper(_topology, _options, _replicas, _time, _logger);
+        _scraper = new LoadScraper(_topology, _replicas, _time, _logger);
         await _scraper.StartAsync(CancellationToken.None);
     }
 
@@ -253,7 +253,7 @@ public sealed class LoadScraperTests(ITestOutputHelper output) : IAsyncDisposabl
         var service = TwoPools(new LoadOptions { ScrapeIntervalSeconds = 0.25 });
         var replica = Add(service.OnPrem(), address);
         await using var provider = new ServiceCollection().AddLogging().AddLoadScraping().BuildServiceProvider();
-        _scraper = new LoadScraper(_topology, _options, provider.GetRequiredService<IHttpClientFactory>(), TimeProvider.System, _logger);
+        _scraper = new LoadScraper(_topology, provider.GetRequiredService<IHttpClientFactory>(), TimeProvider.System, _logger);
 
         await _scraper.StartAsync(CancellationToken.None);
 

@@ -22,10 +22,12 @@ public sealed class ReplicaHealthTests
 
     private TimeSpan Now => _time.GetElapsedTime(_origin);
 
+    private InferenceService? _service;
+
     private Replica NewReplica()
     {
-        var service = OnePool(capacity: 1, _time);
-        return Add(service.OnPrem(), "http://10.0.0.1:8000");
+        _service = OnePool(capacity: 1, _time);
+        return Add(_service.OnPrem(), "http://10.0.0.1:8000");
     }
 
     private TimeSpan NextProbeIn(Replica replica) => replica.Health.NextProbeAt - Now;
@@ -57,7 +59,7 @@ public sealed class ReplicaHealthTests
     public void ProbeFailed_ThresholdReached_TakesTheReplicaOutOfPlacement()
     {
         var replica = NewReplica();
-        var service = replica.Pool.Service;
+        var service = _service!;
         replica.Health.ProbeFailed(Now, Policy);
         _time.Advance(TimeSpan.FromSeconds(1));
 
@@ -93,7 +95,7 @@ public sealed class ReplicaHealthTests
     public async Task ProbeSucceeded_WhileUnhealthy_BringsTheReplicaBackAndWakesTheQueue()
     {
         var replica = NewReplica();
-        var service = replica.Pool.Service;
+        var service = _service!;
         replica.Health.ProbeFailed(Now, Policy);
         replica.Health.ProbeFailed(Now, Policy);
         var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();

@@ -1,5 +1,4 @@
 using Gateway.Configuration;
-using Gateway.Model;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Time.Testing;
 
@@ -23,7 +22,7 @@ public sealed class GatewayMetricsTests
                 },
             ],
         };
-        return new GatewayMetrics(new GatewayTopology(options, Time, new Random(1)), Time);
+        return new GatewayMetrics(TestTopology.Build(options, Time), Time);
     }
 
     [Fact]
@@ -95,7 +94,7 @@ public sealed class GatewayMetricsTests
                 },
             ],
         };
-        var metrics = new GatewayMetrics(new GatewayTopology(options, Time, new Random(1)), Time);
+        var metrics = new GatewayMetrics(TestTopology.Build(options, Time), Time);
         using var text = new MemoryStream();
         await metrics.Registry.CollectAndExportAsTextAsync(text);
 

@@ -24,7 +24,7 @@ namespace Gateway.Providers;
 /// logs it and the controller asks again on a later tick.
 /// </remarks>
 internal sealed partial class WebhookPoolScaler(
-    Pool pool, WebhookScalerOptions options, HttpClient client, CandidateReplicaSource? candidates, ILogger<WebhookPoolScaler> logger) : IPoolScaler
+    Pool pool, WebhookScalerOptions options, HttpClient client, ILogger<WebhookPoolScaler> logger) : IPoolScaler
 {
     /// <summary>How the names of the webhook clients (and so of their resilience pipelines) begin.</summary>
     public const string ClientNamePrefix = "scaling-webhook:";
@@ -39,7 +39,10 @@ internal sealed partial class WebhookPoolScaler(
     public static string ClientName(ServiceOptions service, PoolOptions pool) => $"{ClientNamePrefix}{service.Namespace}/{service.Name}/{pool.Name}";
 
     /// <summary>The named HTTP client that calls <paramref name="pool"/>'s webhook.</summary>
-    public static string ClientName(Pool pool) => $"{ClientNamePrefix}{pool.Service.Namespace}/{pool.Service.Name}/{pool.Name}";
+    public static string ClientName(Pool pool) => $"{ClientNamePrefix}{pool.ServiceNamespace}/{pool.ServiceName}/{pool.Name}";
+
+    /// <summary>Raised before a call that asks for more replicas than the pool counts (webhook candidates scaled in earlier may join again).</summary>
+    public event Action? ScalingOut;
 
     /// <summary>
     /// The pipeline of one pool's webhook client, outermost first: a circuit breaker over whole calls (it opens when
@@ -86,7 +89,7 @@ internal sealed partial class WebhookPoolScaler(
     {
         if (request.DesiredReplicas > request.CurrentReplicas)
         {
-            candidates?.AllowRejoin();
+            ScalingOut?.Invoke();
         }
 
         await PostAsync(request, replica: null, cancellationToken);
@@ -108,8 +111,8 @@ internal sealed partial class WebhookPoolScaler(
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteString("service"u8, request.Pool.Service.Name);
-            json.WriteString("namespace"u8, request.Pool.Service.Namespace);
+            json.WriteString("service"u8, request.Pool.ServiceName);
+            json.WriteString("namespace"u8, request.Pool.ServiceNamespace);
             json.WriteString("pool"u8, request.Pool.Name);
             json.WriteNumber("desiredReplicas"u8, request.DesiredReplicas);
             json.WriteNumber("currentReplicas"u8, request.CurrentReplicas);

@@ -3,7 +3,7 @@ using Gateway.Model;
 namespace Gateway.Providers;
 
 /// <summary>Fixed replica addresses from configuration, ready from the start.</summary>
-internal sealed class StaticReplicaSource(Pool pool, IReadOnlyList<string> addresses) : IReplicaSource
+internal sealed class StaticReplicaProvider(Pool pool, IReadOnlyList<string> addresses) : IReplicaProvider
 {
     public Pool Pool => pool;
 

@@ -18,7 +18,7 @@ namespace Gateway.Kubernetes;
 /// vanishes takes its replica with it. Draining is one way: a replica the scale controller drains or gives back
 /// (<see cref="Retire"/>) stays draining until its pod is gone, whatever its endpoint says meanwhile.
 /// </summary>
-internal sealed partial class KubernetesReplicaSource : IRetiringReplicaSource, IDiscoveringReplicaSource, IAsyncDisposable
+internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsyncDisposable
 {
     private const string ServiceNameLabel = "kubernetes.io/service-name";
 
@@ -45,7 +45,7 @@ internal sealed partial class KubernetesReplicaSource : IRetiringReplicaSource, 
     private Task _loop = Task.CompletedTask;
     private volatile bool _discovered;
 
-    public KubernetesReplicaSource(Pool pool, KubernetesSourceOptions options, IKubernetes client, TimeProvider time, ILogger<KubernetesReplicaSource> logger)
+    public KubernetesReplicaProvider(Pool pool, KubernetesSourceOptions options, IKubernetes client, TimeProvider time, ILogger<KubernetesReplicaProvider> logger)
     {
         _pool = pool;
         _options = options;
@@ -59,6 +59,9 @@ internal sealed partial class KubernetesReplicaSource : IRetiringReplicaSource, 
 
     /// <summary>True once the first list of the service's EndpointSlices has been applied to the pool.</summary>
     public bool HasDiscovered => _discovered;
+
+    /// <summary>How the pool is scaled (a scale target or a webhook), set by the factory once both exist; null for a fixed pool.</summary>
+    public IPoolScaler? Scaler { get; set; }
 
     /// <summary>The namespace of the service whose pods are the replicas.</summary>
     public string Namespace => _options.Namespace;

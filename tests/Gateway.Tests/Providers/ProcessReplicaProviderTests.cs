@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using Gateway.Balancing;
 using Gateway.Configuration;
 using Gateway.Model;
 using Gateway.Providers;
@@ -12,7 +11,7 @@ using Xunit.Abstractions;
 
 namespace Gateway.Tests.Providers;
 
-public sealed class ProcessReplicaSourceTests(ITestOutputHelper output)
+public sealed class ProcessReplicaProviderTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private static readonly string DotnetHost = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
@@ -261,7 +260,7 @@ public sealed class ProcessReplicaSourceTests(ITestOutputHelper output)
     [Fact]
     public void RestartDelay_RepeatedFailures_DoublesFromOneSecondUpToThirty()
     {
-        var delays = Enumerable.Range(1, 8).Select(f => ProcessReplicaSource.RestartDelay(f).TotalSeconds);
+        var delays = Enumerable.Range(1, 8).Select(f => ProcessReplicaProvider.RestartDelay(f).TotalSeconds);
 
         Assert.Equal([1, 2, 4, 8, 16, 30, 30, 30], delays);
     }
@@ -290,20 +289,18 @@ public sealed class ProcessReplicaSourceTests(ITestOutputHelper output)
         public Harness(ITestOutputHelper output, ProcessSourceOptions options)
         {
             var service = new InferenceService(
-                new ServiceOptions { Name = "qwen", Pools = [new PoolOptions { Name = "cloud", Process = options }] },
-                new SpillOverPlacement(new Random(1)),
-                TimeProvider.System);
+                new ServiceOptions { Name = "qwen", Pools = [new PoolOptions { Name = "cloud", Process = options }] }, index: 0);
             Pool = service.Pools[0];
-            Logger = new RecordingLogger<ProcessReplicaSource>(output);
+            Logger = new RecordingLogger<ProcessReplicaProvider>(output);
             _launcher = new ChildProcessLauncher(NullLogger<ChildProcessLauncher>.Instance);
-            Source = new ProcessReplicaSource(Pool, options, _launcher, Client, TimeProvider.System, Logger);
+            Source = new ProcessReplicaProvider(Pool, options, _launcher, Client, TimeProvider.System, Logger);
         }
 
         public Pool Pool { get; }
 
-        public ProcessReplicaSource Source { get; }
+        public ProcessReplicaProvider Source { get; }
 
-        public RecordingLogger<ProcessReplicaSource> Logger { get; }
+        public RecordingLogger<ProcessReplicaProvider> Logger { get; }
 
         public HttpClient Client { get; } = new() { Timeout = TimeSpan.FromSeconds(5) };
 

@@ -8,12 +8,12 @@ using static Gateway.Kubernetes.Tests.EndpointSlices;
 
 namespace Gateway.Kubernetes.Tests;
 
-public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
+public sealed class KubernetesReplicaProviderTests : IAsyncLifetime, IDisposable
 {
     private const string PoolLabel = "alibabacloud.com/nodepool-id";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
-    private readonly List<KubernetesReplicaSource> _sources = [];
+    private readonly List<KubernetesReplicaProvider> _sources = [];
     private FakeKubernetesApi _api = null!;
     private GatewayTopology? _topology;
     private k8s.Kubernetes _client = null!;
@@ -187,7 +187,7 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
             "not ready: pool on-prem of service qwen-chat has not listed its replicas yet",
             Gateway.Admin.Readiness.Check(_topology!, _sources));
 
-        time.Advance(KubernetesReplicaSource.RetryDelay - TimeSpan.FromMilliseconds(1));
+        time.Advance(KubernetesReplicaProvider.RetryDelay - TimeSpan.FromMilliseconds(1));
         Assert.Equal(2, _api.ListCount);
 
         time.Advance(TimeSpan.FromMilliseconds(1));
@@ -219,14 +219,14 @@ public sealed class KubernetesReplicaSourceTests : IAsyncLifetime, IDisposable
         };
         Assert.Empty(GatewayOptionsValidator.Check(options));
 
-        var topology = new GatewayTopology(options, time ?? TimeProvider.System, new Random(1));
+        var topology = new GatewayTopology(options);
         _topology = topology;
         var service = topology.Find("qwen-chat", "default")!;
         var onPrem = service.FindPool("on-prem")!;
         var cloud = service.FindPool("cloud")!;
         foreach (var (pool, source) in new[] { (onPrem, onPremSource), (cloud, cloudSource) })
         {
-            var replicaSource = new KubernetesReplicaSource(pool, source, _client, time ?? TimeProvider.System, NullLogger<KubernetesReplicaSource>.Instance);
+            var replicaSource = new KubernetesReplicaProvider(pool, source, _client, time ?? TimeProvider.System, NullLogger<KubernetesReplicaProvider>.Instance);
             _sources.Add(replicaSource);
             await replicaSource.StartAsync(CancellationToken.None);
         }

@@ -19,8 +19,11 @@ namespace Gateway.Providers;
 /// be forgotten between a crash, a restart and a stop: whatever way the loop leaves, it stops its process and
 /// takes the replica out of the pool. Removing a replica ends its slot's loop, so the same path stops it.
 /// </remarks>
-internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler, IAsyncDisposable
+internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolScaler, IAsyncDisposable
 {
+    /// <summary>The provider scales its own pool: it starts and stops the processes.</summary>
+    public IPoolScaler Scaler => this;
+
     /// <summary>Between two <c>/health</c> probes of a provisioning replica.</summary>
     internal static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(200);
 
@@ -35,7 +38,7 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
     private readonly ChildProcessLauncher _launcher;
     private readonly HttpClient _probeClient;
     private readonly TimeProvider _time;
-    private readonly ILogger<ProcessReplicaSource> _logger;
+    private readonly ILogger<ProcessReplicaProvider> _logger;
     private readonly TimeSpan _readyTimeout;
     private readonly TimeSpan _stopTimeout;
 
@@ -48,13 +51,13 @@ internal sealed partial class ProcessReplicaSource : IReplicaSource, IPoolScaler
     private bool _stopped;
     private int _disposed;
 
-    public ProcessReplicaSource(
+    public ProcessReplicaProvider(
         Pool pool,
         ProcessSourceOptions options,
         ChildProcessLauncher launcher,
         HttpClient probeClient,
         TimeProvider time,
-        ILogger<ProcessReplicaSource> logger)
+        ILogger<ProcessReplicaProvider> logger)
     {
         _pool = pool;
         _options = options;

@@ -12,7 +12,7 @@ namespace Gateway.Tests.Providers;
 /// The candidates of a webhook-scaled Static pool, probed round by round through a stub of their <c>/health</c>: a
 /// candidate is in the pool exactly while it is up, and one the controller scaled in stays out until it was seen down.
 /// </summary>
-public sealed class CandidateReplicaSourceTests : IAsyncDisposable
+public sealed class CandidateReplicaProviderTests : IAsyncDisposable
 {
     private const string A = "http://10.0.1.1:8000";
     private const string B = "http://10.0.1.2:8000";
@@ -20,14 +20,14 @@ public sealed class CandidateReplicaSourceTests : IAsyncDisposable
     private readonly FakeTimeProvider _time = new();
     private readonly HealthStub _health = new();
     private readonly Pool _pool;
-    private readonly CandidateReplicaSource _source;
+    private readonly CandidateReplicaProvider _source;
 
-    public CandidateReplicaSourceTests()
+    public CandidateReplicaProviderTests()
     {
         var cloud = Pool("cloud", 1, 2, A, B);
         _pool = Build(Options(Service(Pool("on-prem", 0, 2, "http://10.0.0.1:8000"), cloud)), _time).Services[0].Cloud();
-        _source = new CandidateReplicaSource(
-            _pool, cloud.Static, HealthPolicy.From(new HealthOptions()), new HttpClient(_health), _time, NullLogger<CandidateReplicaSource>.Instance);
+        _source = new CandidateReplicaProvider(
+            _pool, cloud.Static, HealthPolicy.From(new HealthOptions()), new HttpClient(_health), _time, NullLogger<CandidateReplicaProvider>.Instance);
     }
 
     [Fact]

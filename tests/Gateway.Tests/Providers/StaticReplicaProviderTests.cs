@@ -4,14 +4,14 @@ using static Gateway.Tests.TestTopology;
 
 namespace Gateway.Tests.Providers;
 
-public sealed class StaticReplicaSourceTests
+public sealed class StaticReplicaProviderTests
 {
     [Fact]
     public async Task StartAsync_ConfiguredAddresses_AddsReadyReplicasNamedAfterThePool()
     {
         var service = OnePool(capacity: 3);
         var pool = service.OnPrem();
-        var source = new StaticReplicaSource(pool, ["http://10.0.0.1:8000", "http://10.0.0.2:8001/"]);
+        var source = new StaticReplicaProvider(pool, ["http://10.0.0.1:8000", "http://10.0.0.2:8001/"]);
 
         await source.StartAsync(CancellationToken.None);
 
@@ -28,7 +28,7 @@ public sealed class StaticReplicaSourceTests
         var service = OnePool(capacity: 1);
         var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
 
-        await new StaticReplicaSource(service.OnPrem(), ["http://10.0.0.1:8000"]).StartAsync(CancellationToken.None);
+        await new StaticReplicaProvider(service.OnPrem(), ["http://10.0.0.1:8000"]).StartAsync(CancellationToken.None);
 
         var outcome = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Same(service.OnPrem().Replicas[0], outcome.Replica);

@@ -21,22 +21,39 @@ namespace Gateway.Providers;
 /// until it has been seen down once, or until the pool is scaled out again (then whatever is up counts).
 /// </para>
 /// </remarks>
-internal sealed partial class CandidateReplicaSource : IRetiringReplicaSource, IAsyncDisposable
+internal sealed partial class CandidateReplicaProvider : IReplicaProvider, IAsyncDisposable
 {
     private readonly Pool _pool;
     private readonly Candidate[] _candidates;
     private readonly HealthPolicy _policy;
     private readonly HttpClient _probeClient;
     private readonly TimeProvider _time;
-    private readonly ILogger<CandidateReplicaSource> _logger;
+    private readonly ILogger<CandidateReplicaProvider> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
+    private readonly WebhookPoolScaler? _scaler;
     private Task _loop = Task.CompletedTask;
     private int _disposed;
 
-    public CandidateReplicaSource(
-        Pool pool, IReadOnlyList<string> addresses, HealthPolicy policy, HttpClient probeClient, TimeProvider time, ILogger<CandidateReplicaSource> logger)
+    /// <summary>
+    /// Candidates at <paramref name="addresses"/>, started and stopped by the receiver of <paramref name="scaler"/>'s
+    /// webhook; a scale-out lets candidates scaled in earlier join again.
+    /// </summary>
+    public CandidateReplicaProvider(
+        Pool pool,
+        IReadOnlyList<string> addresses,
+        HealthPolicy policy,
+        HttpClient probeClient,
+        TimeProvider time,
+        ILogger<CandidateReplicaProvider> logger,
+        WebhookPoolScaler? scaler = null)
     {
+        _scaler = scaler;
+        if (scaler is not null)
+        {
+            scaler.ScalingOut += AllowRejoin;
+        }
+
         _pool = pool;
         _candidates = new Candidate[addresses.Count];
         for (var i = 0; i < _candidates.Length; i++)
@@ -51,6 +68,9 @@ internal sealed partial class CandidateReplicaSource : IRetiringReplicaSource, I
     }
 
     public Pool Pool => _pool;
+
+    /// <summary>The webhook that starts and stops the candidates' servers.</summary>
+    public IPoolScaler? Scaler => _scaler;
 
     /// <summary>Probes every candidate once, so those already up are in the pool when the gateway starts, then keeps probing in the background.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)

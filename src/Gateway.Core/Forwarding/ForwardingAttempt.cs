@@ -1,0 +1,56 @@
+using Gateway.Admission;
+using Gateway.Model;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// One request on its way to a replica, one attempt at a time: what the request path decided (the service's queue,
+/// the placed replica, the body held in memory) and what the <see cref="ReplicaAnswerTransformer"/> decided when the
+/// replica answered (held back a 503, deferred an abort). The <see cref="ReplicaForwarder"/> puts it in the request's
+/// features for the length of each attempt, as YARP's <c>IReverseProxyFeature</c> carries a route and cluster to
+/// its transforms, and reads the decisions back from it.
+/// </summary>
+internal sealed class ForwardingAttempt
+{
+    /// <summary>The first attempt of a request whose slot on <paramref name="replica"/> was reserved through <paramref name="queue"/>.</summary>
+    public ForwardingAttempt(ServiceQueue queue, Replica replica, ArraySegment<byte> body)
+    {
+        Queue = queue;
+        Replica = replica;
+        Body = body;
+        Number = 1;
+    }
+
+    /// <summary>The queue of the request's service: its placement finds another replica for a retry.</summary>
+    public ServiceQueue Queue { get; }
+
+    /// <summary>The request's service.</summary>
+    public InferenceService Service => Queue.Service;
+
+    /// <summary>The request body as the replica gets it, the same bytes on every attempt.</summary>
+    public ArraySegment<byte> Body { get; }
+
+    /// <summary>The replica of this attempt, whose slot is reserved.</summary>
+    public Replica Replica { get; private set; }
+
+    /// <summary>1 for the first attempt.</summary>
+    public int Number { get; private set; }
+
+    /// <summary>Set by the transformer: the replica answered 503 and nothing of that answer reached the client.</summary>
+    public bool HeldBack { get; set; }
+
+    /// <summary>Set by the transformer for a streamed answer: stands in for the client's abort while YARP copies it.</summary>
+    public DeferredAbort? DeferredAbort { get; set; }
+
+    /// <summary>The body as a fresh stream YARP reads from the start; its buffer stays visible for the replica client.</summary>
+    public MemoryStream OpenBody() => new(Body.Array!, Body.Offset, Body.Count, writable: false, publiclyVisible: true);
+
+    /// <summary>Moves on to the next attempt, on <paramref name="next"/>, whose slot the caller reserved.</summary>
+    public void Retry(Replica next)
+    {
+        Replica = next;
+        Number++;
+        HeldBack = false;
+        DeferredAbort = null;
+    }
+}
