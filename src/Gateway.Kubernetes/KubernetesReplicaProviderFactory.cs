@@ -1,6 +1,7 @@
 using Gateway.Model;
 using Gateway.Providers;
 using k8s;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Kubernetes;
@@ -10,24 +11,33 @@ namespace Gateway.Kubernetes;
 /// scaler: a <see cref="KubernetesPoolScaler"/> when <c>Scaling:Kubernetes</c> names a scale target, the pool's webhook
 /// when <c>Scaling:Webhook</c> is set.
 /// </summary>
-internal sealed class KubernetesReplicaProviderFactory(
-    IKubernetes client, WebhookScalers webhooks, TimeProvider time, ILoggerFactory loggers) : IReplicaProviderFactory
+/// <remarks>
+/// The API client is resolved only when a Kubernetes pool is made: every factory is built when the gateway starts, and
+/// a gateway with no Kubernetes pool must not need a cluster.
+/// </remarks>
+internal sealed class KubernetesReplicaProviderFactory(IServiceProvider services) : IReplicaProviderFactory
 {
     public string Kind => ReplicaProviders.KubernetesKind;
 
     public IReplicaProvider Create(Pool pool)
     {
         var options = pool.Options;
-        var provider = new KubernetesReplicaProvider(pool, options.Kubernetes!, client, time, loggers.CreateLogger<KubernetesReplicaProvider>());
-        provider.Scaler = options.Scaling?.Kubernetes is { } target
-            ? new KubernetesPoolScaler(
+        var client = services.GetRequiredService<IKubernetes>();
+        var loggers = services.GetRequiredService<ILoggerFactory>();
+        var provider = new KubernetesReplicaProvider(
+            pool, options.Kubernetes!, client, services.GetRequiredService<TimeProvider>(), loggers.CreateLogger<KubernetesReplicaProvider>());
+        provider.Scaler = options.Scaling switch
+        {
+            { Kubernetes: { } target } => new KubernetesPoolScaler(
                 target.Kind,
                 target.Name,
                 target.Namespace.Length > 0 ? target.Namespace : provider.Namespace,
                 provider,
                 client,
-                loggers.CreateLogger<KubernetesPoolScaler>())
-            : webhooks.Create(pool);
+                loggers.CreateLogger<KubernetesPoolScaler>()),
+            { Webhook: not null } => services.GetRequiredService<WebhookScalers>().Create(pool),
+            _ => null,
+        };
         return provider;
     }
 }

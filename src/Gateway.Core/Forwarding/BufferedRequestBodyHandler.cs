@@ -1,8 +1,8 @@
 namespace Gateway.Forwarding;
 
 /// <summary>
-/// Sends a request body the gateway already holds in memory (read once and checked, see
-/// <see cref="Requests.RequestBody"/>) in the same write as the request's headers. YARP's own request content
+/// Sends a request body the gateway already holds in memory (read once and checked by the request path)
+/// in the same write as the request's headers. YARP's own request content
 /// flushes the headers before it copies the body (so a gRPC stream starts at once), which costs the gateway a
 /// second send and the replica a second read and wake-up on every request.
 /// </summary>
