@@ -188,11 +188,12 @@ public sealed class KubernetesPoolScalerTests : IAsyncLifetime, IDisposable
             .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
             .AddKubernetes(_ => null)
             .BuildServiceProvider();
-        await using var source = (KubernetesReplicaProvider)new ReplicaProviders(Topology(), services.GetServices<IReplicaProviderFactory>()).Create(_pool);
+        var pool = new Pool(options, "qwen-chat", "default");
+        await using var source = (KubernetesReplicaProvider)new ReplicaProviders(Topology(), services.GetServices<IReplicaProviderFactory>()).Create(pool);
 
         var scaler = ((IReplicaProvider)source).Scaler;
 
-        await Assert.IsType<KubernetesPoolScaler>(scaler).ScaleOutAsync(new ScaleRequest(_pool, 1, 0, "demand 1"), CancellationToken.None);
+        await Assert.IsType<KubernetesPoolScaler>(scaler).ScaleOutAsync(new ScaleRequest(pool, 1, 0, "demand 1"), CancellationToken.None);
         Assert.Equal("/apis/apps/v1/namespaces/inference/deployments/qwen-cloud/scale", Assert.Single(_api.Writes()).Path);
     }
 

@@ -8,8 +8,24 @@ namespace Gateway.Configuration;
 /// <summary>Binds and checks the <c>Gateway</c> section; any problem becomes one message per bad key.</summary>
 public static class GatewayConfiguration
 {
-    /// <summary>Reads the options, or throws <see cref="GatewayConfigurationException"/> naming every bad key.</summary>
-    public static GatewayOptions Load(IConfiguration configuration)
+    /// <summary>Reads and checks the options, or throws <see cref="GatewayConfigurationException"/> naming every bad key.</summary>
+    public static GatewayOptions Load(IConfiguration configuration) => Validate(Bind(configuration));
+
+    /// <summary>
+    /// Checks options however they were made (bound here, or built in code by a host or a test): the one place the
+    /// validators run. Returns <paramref name="options"/>, or throws <see cref="GatewayConfigurationException"/>.
+    /// </summary>
+    public static GatewayOptions Validate(GatewayOptions options)
+    {
+        var errors = GatewayOptionsValidator.Check(options);
+        return errors.Count == 0 ? options : throw new GatewayConfigurationException(errors);
+    }
+
+    /// <summary>
+    /// Binds the <c>Gateway</c> section, refusing unknown keys and values of the wrong type (the binder would silently
+    /// drop them); whether the values make sense is <see cref="Validate"/>'s job.
+    /// </summary>
+    public static GatewayOptions Bind(IConfiguration configuration)
     {
         var section = configuration.GetSection(GatewayOptions.SectionName);
 
@@ -22,19 +38,15 @@ public static class GatewayConfiguration
             throw new GatewayConfigurationException(errors);
         }
 
-        GatewayOptions options;
         try
         {
-            options = section.Get<GatewayOptions>() ?? new GatewayOptions();
+            return section.Get<GatewayOptions>() ?? new GatewayOptions();
         }
         catch (InvalidOperationException e)
         {
             // The binder names the key ("Failed to convert configuration value at 'Gateway:...' to type ...").
             throw new GatewayConfigurationException([e.InnerException is null ? e.Message : $"{e.Message} ({e.InnerException.Message})"]);
         }
-
-        errors = GatewayOptionsValidator.Check(options);
-        return errors.Count == 0 ? options : throw new GatewayConfigurationException(errors);
     }
 
     private static void CheckKeys(IConfigurationSection section, Type type, List<string> errors)

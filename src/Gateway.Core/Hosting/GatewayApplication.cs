@@ -15,7 +15,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
 
@@ -75,14 +74,17 @@ public static class GatewayApplication
         return app;
     }
 
-    /// <summary>Registers the gateway's services: topology, placement, queue, forwarding, replica sources, health checks and scaling.</summary>
+    /// <summary>
+    /// Registers the gateway's services: topology, placement, queue, forwarding, replica providers, health checks and
+    /// scaling. Checks <paramref name="options"/> first and throws <see cref="GatewayConfigurationException"/> naming
+    /// every bad key; nothing else validates them again, and they are used as given, never copied.
+    /// </summary>
     public static IServiceCollection AddInferenceGateway(this IServiceCollection services, GatewayOptions options)
     {
+        GatewayConfiguration.Validate(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         services.AddSingleton(options.Forwarding);
-        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
-        services.AddOptions<GatewayOptions>().Configure(o => Copy(options, o)).ValidateOnStart();
         services.AddSingleton(new GatewayTopology(options));
         services.AddSingleton(sp => new ServiceQueues(sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), Random.Shared));
         services.AddHttpForwarder();
@@ -112,16 +114,5 @@ public static class GatewayApplication
 
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(options.DrainTimeoutSeconds + stopTimeout + 5));
         return services;
-    }
-
-    private static void Copy(GatewayOptions from, GatewayOptions to)
-    {
-        to.PublicUrl = from.PublicUrl;
-        to.AdminUrl = from.AdminUrl;
-        to.Domain = from.Domain;
-        to.MaxRequestBodyBytes = from.MaxRequestBodyBytes;
-        to.Forwarding = from.Forwarding;
-        to.Services = from.Services;
-        to.Kubernetes = from.Kubernetes;
     }
 }

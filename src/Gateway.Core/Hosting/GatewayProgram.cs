@@ -1,7 +1,7 @@
 using Gateway.Configuration;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
 
@@ -47,7 +47,7 @@ public static class GatewayProgram
                 .AddEnvironmentVariables()
                 .AddCommandLine(rest)
                 .Build();
-            options = GatewayConfiguration.Load(configuration);
+            options = GatewayConfiguration.Bind(configuration);
         }
         catch (GatewayConfigurationException e)
         {
@@ -61,15 +61,22 @@ public static class GatewayProgram
             return UsageError;
         }
 
-        await using var app = GatewayApplication.Build(options, configuration, configure);
+        WebApplication app;
+        try
+        {
+            // Validates the options once, as it builds on them.
+            app = GatewayApplication.Build(options, configuration, configure);
+        }
+        catch (GatewayConfigurationException e)
+        {
+            WriteConfigurationErrors(configPath, e.Errors);
+            return UsageError;
+        }
+
+        await using var disposeApp = app;
         try
         {
             await app.StartAsync();
-        }
-        catch (OptionsValidationException e)
-        {
-            WriteConfigurationErrors(configPath, [.. e.Failures]);
-            return UsageError;
         }
         catch (IOException e)
         {
