@@ -1,7 +1,7 @@
 using System.Text;
 using Gateway.Providers;
 
-namespace Gateway.Tests.Scaling;
+namespace Gateway.Tests.Providers;
 
 /// <summary>The webhook's body is a contract with the receiver: exact fields, in this order, nothing else.</summary>
 public sealed class WebhookPoolScalerTests

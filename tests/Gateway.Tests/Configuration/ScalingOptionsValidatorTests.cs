@@ -1,7 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Providers;
 
-namespace Gateway.Tests.Scaling;
+namespace Gateway.Tests.Configuration;
 
 public sealed class ScalingOptionsValidatorTests
 {
