@@ -1,22 +1,14 @@
-using Microsoft.Extensions.Options;
-
 namespace Gateway.Configuration;
 
 /// <summary>
-/// Checks the whole configuration at start: the root's own values (listeners, domain, body limit, drain timeout)
+/// Checks the whole configuration, once, through <see cref="GatewayConfiguration.Validate"/>: the root's own values (listeners, domain, body limit, drain timeout)
 /// here, every other options class by its own validator, composed from here down the tree. Every message begins
 /// with the key path of the bad value (<c>Gateway:Services:0:Pools:1:CapacityPerReplica</c>) so an operator can find
 /// it in the file or the environment variable that set it.
 /// </summary>
-internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+internal static class GatewayOptionsValidator
 {
     private const string Root = GatewayOptions.SectionName;
-
-    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
-    {
-        var errors = Check(options);
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
 
     /// <summary>Every problem found, each naming its key path; empty when the configuration is good.</summary>
     public static List<string> Check(GatewayOptions options)
