@@ -15,7 +15,7 @@ public sealed partial class InterruptedDrillLeavesNoProcessBehind
     public async Task SigintDuringThePeak_StopsTheGatewayAndItsReplica_Exit130()
     {
         using var run = new DrillRun();
-        using var drill = run.Start("peak", "--short", "--duration", "60s", "--report", run.ReportPath);
+        await using var drill = await run.StartAsync("peak", "--short", "--duration", "60s", "--report", run.ReportPath);
         var started = await Eventually.WaitAsync(
             () => Task.FromResult(GatewayPid().Match(run.Output.ToString())), m => m.Success || drill.HasExited, TimeSpan.FromSeconds(60), "the drill to start its gateway");
         Assert.True(started.Success, run.Output.ToString());
@@ -25,13 +25,9 @@ public sealed partial class InterruptedDrillLeavesNoProcessBehind
         await Eventually.WaitAsync(
             () => Task.FromResult(run.Output.ToString()), o => o.Contains("[peak] peak:", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the peak to begin");
 
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", drill.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
+        Assert.True(await drill.SignalAsync("INT"));
 
-        await drill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(130, drill.ExitCode);
+        Assert.Equal(130, await drill.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.False(File.Exists(run.ReportPath));
         foreach (var pid in replicas.Append(gateway))
         {

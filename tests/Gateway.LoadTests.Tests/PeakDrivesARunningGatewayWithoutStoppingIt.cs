@@ -17,7 +17,6 @@ public sealed partial class PeakDrivesARunningGatewayWithoutStoppingIt
     public async Task PeakShortAgainstARunningDemo_ReportsItsSplit_AndLeavesItRunning()
     {
         var config = DemoConfigPath();
-        var output = new OutputLog();
         var (gateway, listening) = await DotnetProcess.StartListeningAsync(
             "Gateway.dll",
             [
@@ -27,9 +26,8 @@ public sealed partial class PeakDrivesARunningGatewayWithoutStoppingIt
                 "--Gateway:Services:0:Pools:1:Scaling:ScaleInStabilizationSeconds=2",
             ],
             ListeningLine(),
-            output,
             TimeSpan.FromSeconds(60));
-        try
+        await using (gateway)
         {
             using var admin = new HttpClient { BaseAddress = new Uri(listening.Groups[2].Value) };
             await Eventually.WaitAsync(
@@ -47,14 +45,8 @@ public sealed partial class PeakDrivesARunningGatewayWithoutStoppingIt
             Assert.DoesNotContain("gateway pid", run.Output.ToString(), StringComparison.Ordinal);
 
             // Not the drill's to stop: still running and ready.
-            Assert.False(gateway.HasExited, output.ToString());
+            Assert.False(gateway.HasExited, gateway.Output.ToString());
             Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("readyz")).StatusCode);
-        }
-        finally
-        {
-            gateway.Kill(entireProcessTree: true);
-            await gateway.WaitForExitAsync();
-            gateway.Dispose();
         }
     }
 

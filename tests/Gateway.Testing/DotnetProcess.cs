@@ -1,95 +1,71 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using Gateway.Providers;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Testing;
 
 /// <summary>
-/// A .NET program built beside the tests (the simulator, the gateway host) run as a real process with its
-/// output captured, started either as is or until it prints the line that says it listens.
+/// A .NET program built beside the tests or the drills (the simulator, the gateway host, the drill program) run as a
+/// real process. Every one is started by the gateway's own <see cref="ChildProcessLauncher"/>, so none outlives the
+/// test host or the drill that started it, even one killed with SIGKILL.
 /// </summary>
 public static class DotnetProcess
 {
     /// <summary>The <c>dotnet</c> host running the tests, so children run on the same runtime.</summary>
     public static string Host => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
-    /// <summary>Starts <paramref name="dll"/> (a file beside the tests) with <paramref name="args"/>, every stream redirected.</summary>
+    /// <summary>
+    /// The launcher of every child of this process. Never disposed: its thread is the children's parent for the
+    /// kernel's parent-death signal, so it must outlive them all, and its ProcessExit handler kills any left behind.
+    /// </summary>
+    public static ChildProcessLauncher Launcher { get; } = new(NullLogger<ChildProcessLauncher>.Instance);
+
+    /// <summary>
+    /// Starts <paramref name="dll"/> (a file beside the tests) with <paramref name="args"/>, standard output and error
+    /// redirected for the caller to read (both, or the child blocks once a pipe is full).
+    /// </summary>
     public static Process Start(string dll, IEnumerable<string> args) =>
-        Process.Start(StartInfo(dll, args)) ?? throw new InvalidOperationException($"could not start {dll}");
+        // Blocking is for callers that read the pipes themselves; it waits only for the launcher thread to fork.
+        StartProcessAsync(dll, args).GetAwaiter().GetResult();
 
-    /// <summary>How <see cref="Start"/> runs <paramref name="dll"/>, for a caller that wraps the command (e.g. in <c>setpriv</c>).</summary>
-    public static ProcessStartInfo StartInfo(string dll, IEnumerable<string> args)
-    {
-        var info = new ProcessStartInfo(Host)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        return info;
-    }
+    /// <summary>Starts <paramref name="dll"/> with <paramref name="args"/>, everything it writes going to <see cref="ChildProcess.Output"/>.</summary>
+    /// <param name="dll">A file beside the tests or the drill.</param>
+    /// <param name="args">Its command line.</param>
+    /// <param name="output">Where its output goes; a new log when null.</param>
+    /// <param name="stopGrace">How long disposing it waits after SIGTERM before SIGKILL; zero kills at once.</param>
+    public static async Task<ChildProcess> StartAsync(string dll, IEnumerable<string> args, OutputLog? output = null, TimeSpan stopGrace = default) =>
+        new(await StartProcessAsync(dll, args), dll, output ?? new OutputLog(), listening: null, stopGrace);
 
     /// <summary>
     /// Starts <paramref name="dll"/> and waits until a line of its standard output matches <paramref name="listening"/>;
-    /// everything it writes, then and later, goes to <paramref name="output"/>. On failure the process is killed.
+    /// everything it writes, then and later, goes to <see cref="ChildProcess.Output"/>. On failure the process is killed.
     /// </summary>
-    public static Task<(Process Process, Match Listening)> StartListeningAsync(
-        string dll, IEnumerable<string> args, Regex listening, OutputLog output, TimeSpan timeout) =>
-        StartListeningAsync(() => Start(dll, args), dll, listening, output, timeout);
-
-    /// <summary>
-    /// As <see cref="StartListeningAsync(string, IEnumerable{string}, Regex, OutputLog, TimeSpan)"/>, with the process
-    /// started by <paramref name="start"/> (every stream redirected); <paramref name="name"/> names it in errors.
-    /// </summary>
-    public static async Task<(Process Process, Match Listening)> StartListeningAsync(
-        Func<Process> start, string name, Regex listening, OutputLog output, TimeSpan timeout)
+    /// <param name="dll">A file beside the tests or the drill.</param>
+    /// <param name="args">Its command line.</param>
+    /// <param name="listening">The line that says it is ready, whose groups usually hold its addresses.</param>
+    /// <param name="timeout">How long to wait for that line.</param>
+    /// <param name="output">Where its output goes; a new log when null.</param>
+    /// <param name="stopGrace">How long disposing it waits after SIGTERM before SIGKILL; zero kills at once.</param>
+    public static async Task<(ChildProcess Child, Match Listening)> StartListeningAsync(
+        string dll, IEnumerable<string> args, Regex listening, TimeSpan timeout, OutputLog? output = null, TimeSpan stopGrace = default)
     {
-        var dll = name;
-        var process = start();
-        var matched = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                matched.TrySetException(new InvalidOperationException($"{dll} exited before listening:\n{output}"));
-                return;
-            }
-
-            output.Append(e.Data);
-            var match = listening.Match(e.Data);
-            if (match.Success)
-            {
-                matched.TrySetResult(match);
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                output.Append(e.Data);
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
+        var child = new ChildProcess(await StartProcessAsync(dll, args), dll, output ?? new OutputLog(), listening, stopGrace);
         try
         {
-            return (process, await matched.Task.WaitAsync(timeout));
+            return (child, await child.Listening.WaitAsync(timeout));
         }
         catch
         {
-            process.Kill(entireProcessTree: true);
-            process.Dispose();
+            await child.KillAsync();
+            await child.DisposeAsync();
             throw;
         }
     }
+
+    private static Task<Process> StartProcessAsync(string dll, IEnumerable<string> args) =>
+        Launcher.StartAsync(Host, [Path.Combine(AppContext.BaseDirectory, dll), .. args], CancellationToken.None);
 }
 
 /// <summary>What a process wrote, line by line, safe to read while it is still writing.</summary>

@@ -11,14 +11,11 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Process _process;
-    private readonly OutputLog _output;
-    private int _disposed;
+    private readonly ChildProcess _process;
 
-    private SimulatorProcess(Process process, OutputLog output, Uri baseAddress)
+    private SimulatorProcess(ChildProcess process, Uri baseAddress)
     {
         _process = process;
-        _output = output;
         BaseAddress = baseAddress;
     }
 
@@ -26,7 +23,7 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
     public Uri BaseAddress { get; private set; }
 
     /// <summary>Everything the process wrote so far, for failure messages.</summary>
-    public string Output => _output.ToString();
+    public string Output => _process.Output.ToString();
 
     /// <summary>Path of the simulator's dll, built beside the tests through the project reference.</summary>
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "Gateway.Simulator.dll");
@@ -40,10 +37,9 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
     /// <summary>Starts the simulator on <paramref name="port"/> (0: a free one) and waits until it listens, e.g. to bring a killed replica back at its address.</summary>
     public static async Task<SimulatorProcess> StartOnPortAsync(int port, params string[] args)
     {
-        var output = new OutputLog();
         var (process, listening) = await DotnetProcess.StartListeningAsync(
-            "Gateway.Simulator.dll", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], ListeningLine(), output, StartTimeout);
-        return new SimulatorProcess(process, output, new Uri(listening.Groups[1].Value + "/"));
+            "Gateway.Simulator.dll", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], ListeningLine(), StartTimeout);
+        return new SimulatorProcess(process, new Uri(listening.Groups[1].Value + "/"));
     }
 
     /// <summary>An HTTP client aimed at the simulator.</summary>
@@ -53,25 +49,9 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
     public Uri OpenAIEndpoint => new(BaseAddress, "v1");
 
     /// <summary>Kills the process at once (SIGKILL), as a crash would, and waits until it is gone.</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-    }
+    public Task KillAsync() => _process.KillAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        await KillAsync();
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     [GeneratedRegex(@"listening on (http://\S+)")]
     private static partial Regex ListeningLine();

@@ -26,7 +26,7 @@ internal static partial class OverheadDrill
         try
         {
             Console.Error.WriteLine("[overhead] starting a simulator (zero latencies), the SSE backend and a gateway in front of both");
-            var (simulatorProcess, listening) = await ChildProcess.StartListeningAsync(
+            var (simulatorProcess, listening) = await DrillProcess.StartListeningAsync(
                 "Gateway.Simulator.dll",
                 ["--port", "0", "--served-model-name", "qwen", "--max-num-seqs", "4096", "--max-waiting-queue-length", "100000"],
                 SimulatorListening(),

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
+using Gateway.Testing;
 
 namespace Gateway.LoadTests.Targets;
 
 /// <summary>
 /// The gateway a drill sends to: either one already running (given by its URLs), or the built host
 /// (<c>dotnet Gateway.dll</c>) started by the drill on free loopback ports and stopped at its end with SIGTERM, so it
-/// stops the replicas it started (see <see cref="ChildProcess"/> for the other ways out).
+/// stops the replicas it started (see <see cref="DrillProcess"/> for the other ways out).
 /// </summary>
 internal sealed partial class GatewayUnderTest : IAsyncDisposable
 {
@@ -39,7 +40,7 @@ internal sealed partial class GatewayUnderTest : IAsyncDisposable
     public static async Task<GatewayUnderTest> StartAsync(string configPath, IEnumerable<string> overrides, CancellationToken cancellationToken)
     {
         string[] args = ["--config", configPath, "--Gateway:PublicUrl=http://127.0.0.1:0", "--Gateway:AdminUrl=http://127.0.0.1:0", .. overrides];
-        var (process, listening) = await ChildProcess.StartListeningAsync("Gateway.dll", args, ListeningLine(), StartTimeout);
+        var (process, listening) = await DrillProcess.StartListeningAsync("Gateway.dll", args, ListeningLine(), StartTimeout);
         var gateway = new GatewayUnderTest(new Uri(listening.Groups[1].Value), new Uri(listening.Groups[2].Value), process);
         try
         {

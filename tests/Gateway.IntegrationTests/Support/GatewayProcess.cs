@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Gateway.Testing;
 
@@ -12,13 +11,11 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly Process _process;
-    private readonly OutputLog _output;
+    private readonly ChildProcess _process;
 
-    private GatewayProcess(Process process, OutputLog output, Uri publicAddress, Uri adminAddress)
+    private GatewayProcess(ChildProcess process, Uri publicAddress, Uri adminAddress)
     {
         _process = process;
-        _output = output;
         PublicAddress = publicAddress;
         AdminAddress = adminAddress;
     }
@@ -29,7 +26,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public string Output => _output.ToString();
+    public string Output => _process.Output.ToString();
 
     /// <summary>The repository's <c>config/gateway.json</c>: the embedded demo.</summary>
     public static string DemoConfigPath
@@ -52,36 +49,19 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     /// <summary>Starts the gateway and waits for the line it prints once both listeners are bound.</summary>
     public static async Task<GatewayProcess> StartAsync(params string[] args)
     {
-        var output = new OutputLog();
-        var (process, listening) = await DotnetProcess.StartListeningAsync("Gateway.dll", args, ListeningLine(), output, StartTimeout);
-        return new GatewayProcess(process, output, new Uri(listening.Groups[1].Value), new Uri(listening.Groups[2].Value));
+        var (process, listening) = await DotnetProcess.StartListeningAsync("Gateway.dll", args, ListeningLine(), StartTimeout);
+        return new GatewayProcess(process, new Uri(listening.Groups[1].Value), new Uri(listening.Groups[2].Value));
     }
 
     /// <summary>Sends a signal (<c>INT</c>, <c>TERM</c>, <c>KILL</c>) to the gateway alone, not to its children.</summary>
-    public async Task SignalAsync(string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync();
-        Assert.Equal(0, kill.ExitCode);
-    }
+    public async Task SignalAsync(string signal) =>
+        Assert.True(await _process.SignalAsync(signal), $"kill -{signal} {Id} failed:\n{Output}");
 
     /// <summary>Waits for the gateway to exit and returns its exit code.</summary>
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        await _process.WaitForExitAsync().WaitAsync(timeout);
-        return _process.ExitCode;
-    }
+    public Task<int> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
+    /// <summary>Kills the gateway and its replicas at once; tests about a graceful stop send the signal themselves.</summary>
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     [GeneratedRegex(@"Gateway listening on (http://\S+) \(admin (http://\S+)\)")]
     private static partial Regex ListeningLine();

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Gateway.Testing;
 
 namespace Gateway.IntegrationTests.Support;
 
@@ -76,23 +77,18 @@ internal sealed partial class HeadlessChromium : IAsyncDisposable
             "(`apt-get update && apt-get install -y chromium`; .ci/run installs it where it is missing).");
 
         var profile = Directory.CreateTempSubdirectory("gateway-chromium-");
-        var info = new ProcessStartInfo(executable!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in (string[])[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}", $"--window-size={width},{height}",
-            "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
         var output = new StringBuilder();
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + executable);
+
+        // Through the tests' launcher, as the gateway and the simulators: a browser must not outlive a killed test host either.
+        var process = await DotnetProcess.Launcher.StartAsync(
+            executable!,
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}", $"--window-size={width},{height}",
+                "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank",
+            ],
+            CancellationToken.None);
         DataReceivedEventHandler read = (_, e) =>
         {
             if (e.Data is null)

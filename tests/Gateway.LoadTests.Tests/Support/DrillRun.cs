@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Gateway.Testing;
 
@@ -23,34 +22,21 @@ internal sealed class DrillRun : IDisposable
 
     public OutputLog Output { get; } = new();
 
-    /// <summary>Starts the drill with <paramref name="args"/>, its output going to <see cref="Output"/>.</summary>
-    public Process Start(params string[] args)
-    {
-        var process = DotnetProcess.Start("Gateway.LoadTests.dll", args);
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    /// <summary>Starts the drill with <paramref name="args"/>, its output going to <see cref="Output"/>; disposing it kills it and its tree.</summary>
+    public Task<ChildProcess> StartAsync(params string[] args) => DotnetProcess.StartAsync("Gateway.LoadTests.dll", args, Output);
 
     /// <summary>Runs the drill to its end and returns its exit code.</summary>
     public async Task<int> RunAsync(params string[] args)
     {
-        using var process = Start(args);
+        await using var drill = await StartAsync(args);
         try
         {
-            await process.WaitForExitAsync().WaitAsync(Timeout);
+            return await drill.WaitForExitAsync(Timeout);
         }
         catch (TimeoutException)
         {
-            process.Kill(entireProcessTree: true);
             throw new TimeoutException($"the drill did not end within {Timeout.TotalSeconds} s:\n{Output}");
         }
-
-        // The last lines may still be on their way through the redirected pipes.
-        process.WaitForExit();
-        return process.ExitCode;
     }
 
     /// <summary>Runs <c>DRILL --short --report FILE [args]</c>, asserts it succeeded, and returns the report's <c>result</c>.</summary>
@@ -66,12 +52,4 @@ internal sealed class DrillRun : IDisposable
     }
 
     public void Dispose() => _folder.Delete(recursive: true);
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            Output.Append(line);
-        }
-    }
 }

@@ -21,8 +21,12 @@ namespace Gateway.Providers;
 /// thread that lives as long as the launcher; disposing the launcher ends that thread, which terminates any
 /// child still running (and they are killed explicitly as well).
 /// </para>
+/// <para>
+/// Public so that the load-test drills and the test helpers start their children the same way, rather than keep a
+/// copy of this class.
+/// </para>
 /// </remarks>
-internal sealed partial class ChildProcessLauncher : IDisposable
+public sealed partial class ChildProcessLauncher : IDisposable
 {
     /// <summary>Where util-linux installs setpriv on every distribution we run on.</summary>
     internal const string SetprivPath = "/usr/bin/setpriv";
@@ -34,6 +38,13 @@ internal sealed partial class ChildProcessLauncher : IDisposable
     private readonly Thread _thread;
     private int _disposed;
 
+    /// <summary>
+    /// Starts the launcher thread and registers the <see cref="AppDomain.ProcessExit"/> kill. The launcher must live
+    /// as long as the children it starts, since its thread is their parent: the gateway's is a singleton from
+    /// dependency injection; a program without it passes <c>NullLogger&lt;ChildProcessLauncher&gt;.Instance</c> or
+    /// a logger of its own.
+    /// </summary>
+    /// <param name="logger">Told when setpriv is missing and when leftover children are killed.</param>
     public ChildProcessLauncher(ILogger<ChildProcessLauncher> logger)
     {
         _logger = logger;
@@ -105,6 +116,10 @@ internal sealed partial class ChildProcessLauncher : IDisposable
         return request.Started.Task;
     }
 
+    /// <summary>
+    /// Ends the launcher thread and kills every child it started that is still running, with its descendants;
+    /// further <see cref="StartAsync"/> calls throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
