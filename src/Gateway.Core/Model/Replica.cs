@@ -1,4 +1,3 @@
-
 namespace Gateway.Model;
 
 /// <summary>
