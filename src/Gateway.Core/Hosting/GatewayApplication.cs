@@ -91,7 +91,7 @@ public static class GatewayApplication
         services.AddSingleton<ReplicaForwarder>();
         services.AddSingleton<InferenceEndpoint>();
         services.AddSingleton<GatewayMetrics>();
-        services.AddReplicaProviders();
+        services.AddReplicaProviders(options);
         services.AddSingleton<GatewayDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
         services.AddLoadScraping();
@@ -99,7 +99,7 @@ public static class GatewayApplication
 
         // After the replica sources: hosted services start in order and stop in reverse, so scaling begins once
         // every source is up and ends before they stop.
-        services.AddScaling(options);
+        services.AddScaling();
 
         // In-flight answers get the drain timeout, then child replicas their SIGTERM grace period, before the
         // host gives up on stopping.

@@ -1,7 +1,6 @@
 using Gateway.Configuration;
 using Gateway.Model;
 using Gateway.Providers;
-using Gateway.Scaling;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +8,7 @@ namespace Gateway.IntegrationTests.Support;
 
 /// <summary>
 /// A <see cref="WebhookPoolScaler"/> for the pool <c>cloud</c> of <c>qwen-chat</c>, with its client and resilience
-/// pipeline wired as the gateway wires them (<c>AddScaling</c>), aimed at a real receiver.
+/// pipeline wired as the gateway wires them (<c>AddReplicaProviders</c>), aimed at a real receiver.
 /// </summary>
 internal sealed class WebhookScalerHarness : IAsyncDisposable
 {
@@ -41,8 +40,7 @@ internal sealed class WebhookScalerHarness : IAsyncDisposable
         var logs = new CapturingLoggerProvider();
         var services = new ServiceCollection()
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs))
-            .AddScaling(options)
-            .AddSingleton<WebhookScalers>()
+            .AddReplicaProviders(options)
             .BuildServiceProvider();
         var pool = new GatewayTopology(options).Services[0].FindPool("cloud")!;
         var scaler = Assert.IsType<WebhookPoolScaler>(services.GetRequiredService<WebhookScalers>().Create(pool));

@@ -5,7 +5,7 @@ namespace Gateway.Providers;
 
 /// <summary>
 /// Makes the scaler of a pool whose <c>Scaling:Webhook</c> is set, on the pool's own HTTP client (its resilience
-/// pipeline is registered per pool by <c>AddScaling</c>). Public so that providers outside the core (Kubernetes pods
+/// pipeline is registered per pool with the providers). Public so that providers outside the core (Kubernetes pods
 /// started through a webhook) scale the same way.
 /// </summary>
 public sealed class WebhookScalers(IHttpClientFactory clients, ILoggerFactory loggers)
