@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Gateway.Health;
 
-/// <summary>One look at a server's <c>/health</c>, for sources deciding whether a server they know of can join its pool.</summary>
+/// <summary>One look at a server's <c>/health</c>, for providers deciding whether a server they know of can join its pool.</summary>
 internal static class HealthProbe
 {
     /// <summary>

@@ -97,8 +97,8 @@ public static class GatewayApplication
         services.AddLoadScraping();
         services.AddReplicaHealth(options);
 
-        // After the replica sources: hosted services start in order and stop in reverse, so scaling begins once
-        // every source is up and ends before they stop.
+        // After the replica providers: hosted services start in order and stop in reverse, so scaling begins once
+        // every provider is up and ends before they stop.
         services.AddScaling();
 
         // In-flight answers get the drain timeout, then child replicas their SIGTERM grace period, before the

@@ -10,7 +10,7 @@ namespace Gateway.Hosting;
 /// Graceful shutdown on SIGTERM or Ctrl+C. It runs before the web server and the replicas stop: readiness
 /// fails at once (a load balancer stops sending), queued and new requests get 503 with Retry-After, and
 /// answers already in flight (long streams included) get up to the drain timeout to finish. Only then does
-/// the server stop listening and the replica sources stop their children.
+/// the server stop listening and the replica providers stop their children.
 /// </summary>
 internal sealed partial class GatewayDrain(GatewayTopology topology, ServiceQueues queues, GatewayOptions options, TimeProvider time, ILogger<GatewayDrain> logger)
     : IHostedLifecycleService

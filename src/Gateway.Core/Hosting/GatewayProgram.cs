@@ -18,7 +18,7 @@ public static class GatewayProgram
     /// <summary>Exit code for a configuration or command-line error.</summary>
     public const int UsageError = 2;
 
-    /// <summary>Runs the gateway; <paramref name="configure"/> adds what the host brings (replica sources outside the core).</summary>
+    /// <summary>Runs the gateway; <paramref name="configure"/> adds what the host brings (replica providers outside the core).</summary>
     public static async Task<int> RunAsync(string[] args, Action<IServiceCollection>? configure = null)
     {
         if (!TryReadConfigPath(args, out var configPath, out var explicitPath, out var rest, out var usageError))

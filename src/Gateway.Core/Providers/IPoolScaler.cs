@@ -4,7 +4,7 @@ namespace Gateway.Providers;
 
 /// <summary>
 /// Grows and shrinks one elastic pool for the scale controller: local processes, a Kubernetes scale
-/// target, a webhook. The replicas it asks for reach the pool through the pool's replica source (at once as
+/// target, a webhook. The replicas it asks for reach the pool through the pool's replica provider (at once as
 /// provisioning, or later when a node has booted); the controller counts what it asked for until they arrive.
 /// </summary>
 public interface IPoolScaler

@@ -186,7 +186,7 @@ internal sealed class ScaleController
 
             if (replica.State == ReplicaState.Stopped || !Contains(pool, replica))
             {
-                // Gone some other way (crashed, stopped by its source): nothing left to remove.
+                // Gone some other way (crashed, stopped by its provider): nothing left to remove.
                 elastic.Draining.RemoveAt(d);
             }
             else if (replica.State == ReplicaState.Draining && replica.InFlight == 0 || now - since >= timeout)

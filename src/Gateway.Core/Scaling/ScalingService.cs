@@ -87,7 +87,7 @@ internal sealed partial class ScalingService(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // The gateway is stopping; the replica sources stop their replicas after this.
+            // The gateway is stopping; the replica providers stop their replicas after this.
         }
     }
 

@@ -9,7 +9,7 @@ namespace Gateway.Providers;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A normal stop terminates children through the replica source that started them, and
+/// A normal stop terminates children through the replica provider that started them, and
 /// <see cref="AppDomain.ProcessExit"/> kills any left behind. Neither runs when the gateway is SIGKILLed or
 /// crashes, so each child is started as <c>setpriv --pdeathsig TERM -- command args…</c>: the kernel sends it
 /// SIGTERM the moment its parent goes away.
@@ -181,7 +181,7 @@ public sealed partial class ChildProcessLauncher : IDisposable
 
     private void OnProcessExit(object? sender, EventArgs e) => KillChildren();
 
-    /// <summary>The last resort: children the sources did not stop die with the gateway.</summary>
+    /// <summary>The last resort: children the providers did not stop die with the gateway.</summary>
     private void KillChildren()
     {
         foreach (var process in _children.Keys)

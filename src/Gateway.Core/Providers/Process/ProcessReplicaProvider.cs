@@ -96,7 +96,7 @@ internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolSc
     /// <summary>
     /// Launches <paramref name="count"/> more processes, each in a slot of its own that replaces it if it crashes;
     /// returns once each is in the pool as provisioning (or its launch failed and a retry is scheduled). Nothing is
-    /// launched once the source is stopping.
+    /// launched once the provider is stopping.
     /// </summary>
     public async Task AddReplicasAsync(int count, CancellationToken cancellationToken)
     {
@@ -160,7 +160,7 @@ internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolSc
     }
 
     /// <summary>
-    /// Launches the replicas the pool lacks, counted against the source's own slots (a slot whose launch failed and
+    /// Launches the replicas the pool lacks, counted against the provider's own slots (a slot whose launch failed and
     /// is retrying counts), so asking twice for a count does not launch twice; the controller removes replicas one by
     /// one with <see cref="ScaleInAsync"/>.
     /// </summary>
@@ -316,7 +316,7 @@ internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolSc
 
     /// <summary>
     /// Probes until the replica is ready, then waits for it to exit. Returns whether it had become ready; throws
-    /// <see cref="OperationCanceledException"/> when the source stops.
+    /// <see cref="OperationCanceledException"/> when the provider stops.
     /// </summary>
     private async Task<bool> SuperviseAsync(ReplicaProcess child, CancellationToken stopping)
     {
@@ -373,7 +373,7 @@ internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolSc
 
         public Task Loop { get; set; } = Task.CompletedTask;
 
-        /// <summary>The port of the slot's last launch, reserved while the slot lives; read and written under the source's lock.</summary>
+        /// <summary>The port of the slot's last launch, reserved while the slot lives; read and written under the provider's lock.</summary>
         public int Port { get; set; }
 
         public Replica? Replica

@@ -97,7 +97,7 @@ internal sealed partial class WebhookPoolScaler(
 
     /// <summary>
     /// Asks the receiver to stop the drained replica, named by its address. The scaling loop has already retired it
-    /// from its source, so a failed call does not put it back in rotation.
+    /// from its provider, so a failed call does not put it back in rotation.
     /// </summary>
     public async Task ScaleInAsync(Replica replica, ScaleRequest request, CancellationToken cancellationToken)
     {
