@@ -49,26 +49,47 @@ internal sealed class ServiceQueue : ICapacityListener
     /// <summary>Requests waiting now.</summary>
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>Whether the queue was closed for a shutdown.</summary>
+    public bool IsClosed => _closed;
+
     /// <summary>Gets a replica with a reserved slot, waiting in line when every ready replica is full.</summary>
-    public async ValueTask<AdmissionOutcome> AcquireAsync(CancellationToken aborted)
+    public ValueTask<AdmissionOutcome> AcquireAsync(CancellationToken aborted) => AcquireAsync(_time.GetTimestamp(), avoid: null, aborted);
+
+    /// <summary>
+    /// Places again a request whose attempt on <paramref name="failed"/> failed before any byte reached its client:
+    /// on another replica at once if one has room, else it waits at the head of the queue, still counted against the
+    /// deadline it had when it was first admitted at <paramref name="admittedAt"/> (a <see cref="TimeProvider"/>
+    /// timestamp). It never meets a full queue (it was already admitted), and it is never given
+    /// <paramref name="failed"/> again.
+    /// </summary>
+    public ValueTask<AdmissionOutcome> RequeueAsync(long admittedAt, Replica failed, CancellationToken aborted) =>
+        AcquireAsync(admittedAt, failed, aborted);
+
+    private async ValueTask<AdmissionOutcome> AcquireAsync(long admittedAt, Replica? avoid, CancellationToken aborted)
     {
         if (_closed)
         {
             return AdmissionOutcome.Failed(AdmissionFailure.Draining, TimeSpan.Zero);
         }
 
-        // Fast path: nobody is ahead, so taking a free slot now is fair.
-        if (Volatile.Read(ref _count) == 0)
+        // Fast path: nobody is ahead, so taking a free slot now is fair; a request placed again goes first anyway.
+        var again = avoid is not null;
+        if (again || Volatile.Read(ref _count) == 0)
         {
-            var replica = Placement.TryReserve(_service);
+            var replica = Placement.TryReserve(_service, avoid);
             if (replica is not null)
             {
-                return AdmissionOutcome.Placed(replica, TimeSpan.Zero);
+                return AdmissionOutcome.Placed(replica, again ? _time.GetElapsedTime(admittedAt) : TimeSpan.Zero);
             }
         }
 
-        var start = _time.GetTimestamp();
-        var waiter = new Waiter();
+        var left = _maxWait - _time.GetElapsedTime(admittedAt);
+        if (left <= TimeSpan.Zero)
+        {
+            return AdmissionOutcome.Failed(AdmissionFailure.QueueTimeout, _time.GetElapsedTime(admittedAt));
+        }
+
+        var waiter = new Waiter(avoid);
         lock (_lock)
         {
             if (_closed)
@@ -76,19 +97,19 @@ internal sealed class ServiceQueue : ICapacityListener
                 return AdmissionOutcome.Failed(AdmissionFailure.Draining, TimeSpan.Zero);
             }
 
-            if (_waiting.Count >= _maxWaiting)
+            if (!again && _waiting.Count >= _maxWaiting)
             {
                 return AdmissionOutcome.Failed(AdmissionFailure.QueueFull, TimeSpan.Zero);
             }
 
-            waiter.Node = _waiting.AddLast(waiter);
+            waiter.Node = again ? _waiting.AddFirst(waiter) : _waiting.AddLast(waiter);
             SetCount(_waiting.Count);
         }
 
         // A slot may have freed between the failed placement and joining the queue; look once more.
         Dispatch();
 
-        using var timeout = new CancellationTokenSource(_maxWait, _time);
+        using var timeout = new CancellationTokenSource(left, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, timeout.Token);
         await using (linked.Token.UnsafeRegister(
             static state =>
@@ -101,14 +122,14 @@ internal sealed class ServiceQueue : ICapacityListener
             try
             {
                 var replica = await waiter.Task;
-                return AdmissionOutcome.Placed(replica, _time.GetElapsedTime(start));
+                return AdmissionOutcome.Placed(replica, _time.GetElapsedTime(admittedAt));
             }
             catch (OperationCanceledException)
             {
                 var failure = aborted.IsCancellationRequested ? AdmissionFailure.ClientGone
                     : _closed ? AdmissionFailure.Draining
                     : AdmissionFailure.QueueTimeout;
-                return AdmissionOutcome.Failed(failure, _time.GetElapsedTime(start));
+                return AdmissionOutcome.Failed(failure, _time.GetElapsedTime(admittedAt));
             }
         }
     }
@@ -126,24 +147,37 @@ internal sealed class ServiceQueue : ICapacityListener
 
         lock (_lock)
         {
-            while (_waiting.First is { } head)
+            var node = _waiting.First;
+            while (node is not null)
             {
-                var replica = Placement.TryReserve(_service);
+                var waiter = node.Value;
+                var replica = Placement.TryReserve(_service, waiter.Avoid);
                 if (replica is null)
                 {
-                    return;
+                    // No room for anyone, unless this waiter only turned down the replica that failed it: that one's room
+                    // may still serve those behind it.
+                    if (waiter.Avoid is null)
+                    {
+                        return;
+                    }
+
+                    node = node.Next;
+                    continue;
                 }
 
-                _waiting.RemoveFirst();
+                var next = node.Next;
+                _waiting.Remove(node);
                 SetCount(_waiting.Count);
-                head.Value.Node = null;
+                waiter.Node = null;
 
                 // Still queued means not abandoned (abandoning removes under this lock), so this cannot fail;
                 // should it, the slot goes back rather than leak.
-                if (!head.Value.TrySetResult(replica))
+                if (!waiter.TrySetResult(replica))
                 {
                     replica.ReleaseQuietly();
                 }
+
+                node = next;
             }
         }
     }
@@ -198,8 +232,11 @@ internal sealed class ServiceQueue : ICapacityListener
         waiter.TrySetCanceled();
     }
 
-    private sealed class Waiter() : TaskCompletionSource<Replica>(TaskCreationOptions.RunContinuationsAsynchronously)
+    /// <summary>A request waiting for a slot; <see cref="Avoid"/> is the replica that failed it, for one placed again.</summary>
+    private sealed class Waiter(Replica? avoid) : TaskCompletionSource<Replica>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
+        public Replica? Avoid { get; } = avoid;
+
         public LinkedListNode<Waiter>? Node { get; set; }
     }
 }

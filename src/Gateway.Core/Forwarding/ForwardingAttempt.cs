@@ -12,12 +12,15 @@ namespace Gateway.Forwarding;
 /// </summary>
 internal sealed class ForwardingAttempt
 {
-    /// <summary>The first attempt of a request whose slot on <paramref name="replica"/> was reserved through <paramref name="queue"/>.</summary>
-    public ForwardingAttempt(ServiceQueue queue, Replica replica, ArraySegment<byte> body)
+    /// <summary>
+    /// The first attempt of a request admitted at <paramref name="admittedAt"/> (a <see cref="TimeProvider"/>
+    /// timestamp), whose slot on <paramref name="replica"/> was reserved through <paramref name="queue"/>.
+    /// </summary>
+    public ForwardingAttempt(ServiceQueue queue, Replica replica, long admittedAt)
     {
         Queue = queue;
         Replica = replica;
-        Body = body;
+        AdmittedAt = admittedAt;
         Number = 1;
     }
 
@@ -27,8 +30,11 @@ internal sealed class ForwardingAttempt
     /// <summary>The request's service.</summary>
     public InferenceService Service => Queue.Service;
 
+    /// <summary>When the request asked its queue for a slot: its queue deadline counts from here on every placement.</summary>
+    public long AdmittedAt { get; }
+
     /// <summary>The request body as the replica gets it, the same bytes on every attempt.</summary>
-    public ArraySegment<byte> Body { get; }
+    public ArraySegment<byte> Body { get; set; }
 
     /// <summary>The replica of this attempt, whose slot is reserved.</summary>
     public Replica Replica { get; private set; }

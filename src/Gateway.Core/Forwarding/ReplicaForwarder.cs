@@ -92,24 +92,36 @@ internal sealed partial class ReplicaForwarder
                 {
                     // Past the first byte nothing can be retried.
                     LogForwardFailedAfterStart(_logger, replica.Id, error, exception);
-                    await EndStartedAnswerAsync(context, replica, error, attempt.DeferredAbort);
+                    await EndStartedAnswerAsync(context, attempt, error);
                     return replica;
                 }
 
                 var retryable = heldBack || IsNotStarted(error, exception);
                 LogForwardFailed(_logger, replica.Id, heldBack ? "answered 503" : error.ToString(), attempt.Number, retryable, exception);
-                if (retryable && attempt.Number < _maxAttempts && attempt.Queue.Placement.TryReserve(service, avoid: replica) is { } next)
+                ResetResponse(context);
+                if (!retryable || attempt.Number >= _maxAttempts)
                 {
-                    // The first replica did not do the work; the next one gets the same bytes from the start.
-                    _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? "overloaded" : "connection_failed");
-                    ResetResponse(context);
-                    attempt.Retry(next);
-                    continue;
+                    // The cap matters: a request that crashes replicas must not go on to crash them all.
+                    await (heldBack ? Overloaded(attempt.Queue, replica) : ErrorFor(error, exception, replica)).WriteAsync(context.Response);
+                    return replica;
                 }
 
-                ResetResponse(context);
-                await (heldBack ? Overloaded(attempt.Queue, replica) : ErrorFor(error, exception, replica)).WriteAsync(context.Response);
-                return replica;
+                // The replica did not do the work: the request goes back to the head of its queue, within the deadline it
+                // had on arrival, rather than failing because no other replica is free at this instant.
+                var again = await attempt.Queue.RequeueAsync(attempt.AdmittedAt, replica, context.RequestAborted);
+                if (again.Replica is not { } next)
+                {
+                    if (AdmissionErrors.For(attempt.Queue, again.Failure) is { } answer)
+                    {
+                        await answer.WriteAsync(context.Response);
+                    }
+
+                    return replica;
+                }
+
+                // The next replica gets the same bytes from the start.
+                _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? "overloaded" : "connection_failed");
+                attempt.Retry(next);
             }
         }
         finally
@@ -135,9 +147,10 @@ internal sealed partial class ReplicaForwarder
     /// the connection or went silent) ends with an error event and a clean close, as vLLM ends a failed stream;
     /// anything else is cut off as YARP asked, so the client cannot take a truncated answer for a whole one.
     /// </summary>
-    private async Task EndStartedAnswerAsync(HttpContext context, Replica replica, ForwarderError error, DeferredAbort? deferredAbort)
+    private async Task EndStartedAnswerAsync(HttpContext context, ForwardingAttempt attempt, ForwarderError error)
     {
-        if (deferredAbort is not { WasRequested: true })
+        var replica = attempt.Replica;
+        if (attempt.DeferredAbort is not { WasRequested: true } deferredAbort)
         {
             return;
         }
@@ -148,10 +161,14 @@ internal sealed partial class ReplicaForwarder
             return;
         }
 
+        // A stream the drain timeout cut (its replica stopped with the gateway) is the gateway's doing, not the replica's.
+        var ended = attempt.Queue.IsClosed
+            ? new OpenAIError(503, "server_error", "shutting_down",
+                "The gateway shut down before the stream ended; retry, another gateway replica will take the request.")
+            : new OpenAIError(502, "server_error", "upstream_disconnected", $"Replica {replica.Id} stopped answering in the middle of the stream.");
         try
         {
-            await WriteErrorEventAsync(context.Response, new OpenAIError(502, "server_error", "upstream_disconnected",
-                $"Replica {replica.Id} stopped answering in the middle of the stream."), context.RequestAborted);
+            await WriteErrorEventAsync(context.Response, ended, context.RequestAborted);
             LogStreamEndedWithError(_logger, replica.Id);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)

@@ -46,7 +46,7 @@ internal sealed class InferenceEndpoint(
         var service = topology.FindByHost(host);
         if (queues.IsClosed)
         {
-            await AnswerAsync(context, service, ShuttingDown(service is null ? 1 : queues[service].RetryAfterSeconds));
+            await AnswerAsync(context, service, AdmissionErrors.ShuttingDown(service is null ? 1 : queues[service].RetryAfterSeconds));
             return;
         }
 
@@ -90,10 +90,11 @@ internal sealed class InferenceEndpoint(
             }
 
             var queue = queues[service];
+            var admittedAt = time.GetTimestamp();
             var admission = await queue.AcquireAsync(aborted);
             if (admission.Replica is not { } replica)
             {
-                if (Rejection(queue, admission.Failure) is { } rejection)
+                if (AdmissionErrors.For(queue, admission.Failure) is { } rejection)
                 {
                     await AnswerAsync(context, service, rejection);
                 }
@@ -102,15 +103,16 @@ internal sealed class InferenceEndpoint(
             }
 
             metrics.QueueWait(service.Name, admission.Waited);
-            await ForwardObservedAsync(context, queue, replica, inference, body, arrival);
+            await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt), inference, body, arrival);
         }
     }
 
     /// <summary>Forwards through an <see cref="AnswerObserver"/> and records the answer's metrics on the pool that served it.</summary>
     private async Task ForwardObservedAsync(
-        HttpContext context, ServiceQueue queue, Replica replica, InferenceRequest inference, RequestBody body, long arrival)
+        HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival)
     {
-        var service = queue.Service;
+        var service = attempt.Service;
+        var replica = attempt.Replica;
         // A stream that did not ask for usage is asked for it on its behalf, so its tokens can be counted.
         var withUsage = inference.Stream && !inference.HasStreamOptions && options.Forwarding.AskForStreamUsage ? body.WithStreamUsage() : null;
         if (withUsage is not null && context.Request.ContentLength is not null)
@@ -125,7 +127,8 @@ internal sealed class InferenceEndpoint(
         Replica served;
         try
         {
-            served = await forwarder.ForwardAsync(context, new ForwardingAttempt(queue, replica, (withUsage ?? body).Bytes));
+            attempt.Body = (withUsage ?? body).Bytes;
+            served = await forwarder.ForwardAsync(context, attempt);
             await observer.CompleteAsync(context.RequestAborted);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
@@ -159,23 +162,6 @@ internal sealed class InferenceEndpoint(
         }
     }
 
-    private static OpenAIError? Rejection(ServiceQueue queue, AdmissionFailure failure)
-    {
-        var service = queue.Service;
-        var retryAfter = queue.RetryAfterSeconds;
-        return failure switch
-        {
-            AdmissionFailure.QueueFull => new OpenAIError(429, "rate_limit_error", "queue_full",
-                $"Service {service.Name} is at capacity and its queue is full; retry later.", RetryAfterSeconds: retryAfter),
-            AdmissionFailure.QueueTimeout => new OpenAIError(503, "server_error", "queue_timeout",
-                $"Service {service.Name} had no free replica within the queue's wait limit; retry later.", RetryAfterSeconds: retryAfter),
-            AdmissionFailure.Draining => ShuttingDown(retryAfter),
-
-            // The client is gone: nothing to answer, and no backend ever saw the request.
-            _ => null,
-        };
-    }
-
     /// <summary>Answers a request the gateway turns away itself, and counts it with <c>pool="none"</c>.</summary>
     private Task AnswerAsync(HttpContext context, InferenceService? service, OpenAIError error)
     {
@@ -197,10 +183,6 @@ internal sealed class InferenceEndpoint(
             _ => "bad_request",
         },
     };
-
-    /// <summary>The answer to new work while the gateway drains: another gateway replica can take it.</summary>
-    internal static OpenAIError ShuttingDown(int retryAfterSeconds) => new(503, "server_error", "shutting_down",
-        "The gateway is shutting down; retry, another gateway replica will take the request.", RetryAfterSeconds: retryAfterSeconds);
 
     private OpenAIError TooLarge(HttpContext context)
     {

@@ -327,4 +327,95 @@ public sealed class ServiceQueueTests
         Assert.Equal(AdmissionFailure.Draining, (await service.Queue.AcquireAsync(CancellationToken.None)).Failure);
         Assert.Equal(0, replica.InFlight);
     }
+
+    [Fact]
+    public async Task RequeueAsync_AnotherReplicaFree_PlacesThereAtOnce()
+    {
+        var service = Service();
+        var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var other = Add(service.Cloud(), "http://10.0.1.1:8000");
+
+        var outcome = await service.Queue.RequeueAsync(_time.GetTimestamp(), failed, CancellationToken.None);
+
+        Assert.Same(other, outcome.Replica);
+        Assert.Equal(0, failed.InFlight);
+    }
+
+    [Fact]
+    public async Task RequeueAsync_NoOtherReplicaFree_WaitsAtTheHeadForTheNextSlot_NeverTheFailedReplica()
+    {
+        var service = Service();
+        var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+        Assert.True(cloud.TryReserve());
+        var queuedBefore = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        Assert.Same(failed, (await Within(queuedBefore)).Replica);
+        var behind = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+
+        var again = service.Queue.RequeueAsync(_time.GetTimestamp(), failed, CancellationToken.None).AsTask();
+        Assert.Equal(2, service.Queue.Count);
+
+        // The failed replica's slot frees first: it goes to the request behind, not to the one it failed.
+        failed.Release();
+        Assert.Same(failed, (await Within(behind)).Replica);
+        Assert.False(again.IsCompleted);
+
+        // The next slot elsewhere is the requeued request's, ahead of anyone who arrives later.
+        var later = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        cloud.Release();
+        Assert.Same(cloud, (await Within(again)).Replica);
+        Assert.False(later.IsCompleted);
+        Assert.Equal(1, service.Queue.Count);
+    }
+
+    [Fact]
+    public async Task RequeueAsync_KeepsTheDeadlineItHadOnArrival()
+    {
+        var service = Service(maxWaitSeconds: 30);
+        var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var admittedAt = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromSeconds(25));
+
+        var again = service.Queue.RequeueAsync(admittedAt, failed, CancellationToken.None).AsTask();
+        _time.Advance(TimeSpan.FromSeconds(4));
+        Assert.False(again.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        var outcome = await Within(again);
+        Assert.Equal(AdmissionOutcome.Failed(AdmissionFailure.QueueTimeout, TimeSpan.FromSeconds(30)), outcome);
+        Assert.Equal(0, service.Queue.Count);
+    }
+
+    [Fact]
+    public async Task RequeueAsync_PastItsDeadline_TimesOutAtOnce()
+    {
+        var service = Service(maxWaitSeconds: 30);
+        var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var admittedAt = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromSeconds(31));
+
+        var outcome = await service.Queue.RequeueAsync(admittedAt, failed, CancellationToken.None);
+
+        Assert.Equal(AdmissionFailure.QueueTimeout, outcome.Failure);
+        Assert.Equal(0, service.Queue.Count);
+    }
+
+    [Fact]
+    public async Task RequeueAsync_QueueFull_StillJoinsItsHead()
+    {
+        var service = Service(maxWaiting: 1);
+        var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000", ReplicaState.Provisioning);
+        Assert.Same(failed, (await Within(waiting)).Replica);
+        var full = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        Assert.Equal(AdmissionFailure.QueueFull, (await service.Queue.AcquireAsync(CancellationToken.None)).Failure);
+
+        var again = service.Queue.RequeueAsync(_time.GetTimestamp(), failed, CancellationToken.None).AsTask();
+
+        Assert.Equal(2, service.Queue.Count);
+        cloud.SetState(ReplicaState.Ready);
+        Assert.Same(cloud, (await Within(again)).Replica);
+        Assert.False(full.IsCompleted);
+    }
 }
