@@ -151,12 +151,12 @@ internal sealed class ServiceQueue : ICapacityListener
             while (node is not null)
             {
                 var waiter = node.Value;
-                var replica = Placement.TryReserve(_service, waiter.Avoid);
+                var replica = Placement.TryReserve(_service, waiter.Avoiding);
                 if (replica is null)
                 {
                     // No room for anyone, unless this waiter only turned down the replica that failed it: that one's room
                     // may still serve those behind it.
-                    if (waiter.Avoid is null)
+                    if (waiter.Avoiding is null)
                     {
                         return;
                     }
@@ -232,10 +232,13 @@ internal sealed class ServiceQueue : ICapacityListener
         waiter.TrySetCanceled();
     }
 
-    /// <summary>A request waiting for a slot; <see cref="Avoid"/> is the replica that failed it, for one placed again.</summary>
+    /// <summary>A request waiting for a slot; for one placed again, the replica that failed it and how often that one had recovered then.</summary>
     private sealed class Waiter(Replica? avoid) : TaskCompletionSource<Replica>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
-        public Replica? Avoid { get; } = avoid;
+        private readonly int _recoveries = avoid?.Recoveries ?? 0;
+
+        /// <summary>The replica that failed this request, until it has recovered since (restarted at the same address, say).</summary>
+        public Replica? Avoiding => avoid is not null && avoid.Recoveries == _recoveries ? avoid : null;
 
         public LinkedListNode<Waiter>? Node { get; set; }
     }

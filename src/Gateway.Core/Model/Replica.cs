@@ -10,6 +10,7 @@ public sealed class Replica
     private int _inFlight;
     private int _peakInFlight;
     private long _served;
+    private int _recoveries;
     private volatile ReplicaState _state;
     private volatile bool _healthy = true;
     private volatile ReplicaLoad? _load;
@@ -73,6 +74,12 @@ public sealed class Replica
     /// <summary>The most requests this gateway ever had in flight on the replica at once.</summary>
     public int PeakInFlight => Volatile.Read(ref _peakInFlight);
 
+    /// <summary>
+    /// How many times the replica has come back from failing: taken out and healthy again, or failures in a row
+    /// cleared by a success. A request that failed on it avoids it until this moves.
+    /// </summary>
+    public int Recoveries => Volatile.Read(ref _recoveries);
+
     /// <summary>Requests placed on the replica so far.</summary>
     public long Served => Interlocked.Read(ref _served);
 
@@ -131,7 +138,7 @@ public sealed class Replica
         _healthy = healthy;
         if (healthy && !was)
         {
-            Pool.OnCapacityFreed();
+            MarkRecovered();
         }
     }
 
@@ -144,6 +151,13 @@ public sealed class Replica
         {
             Pool.OnCapacityFreed();
         }
+    }
+
+    /// <summary>The replica works again after failing (see <see cref="Recoveries"/>); requests that avoided it may take it.</summary>
+    internal void MarkRecovered()
+    {
+        Interlocked.Increment(ref _recoveries);
+        Pool.OnCapacityFreed();
     }
 
     private void RaisePeak(int value)

@@ -65,6 +65,7 @@ internal sealed class ReplicaHealth(Replica replica)
     {
         lock (_lock)
         {
+            var hadFailed = _failures > 0;
             _failures = 0;
             _nextProbeAt = now + policy.ProbeInterval;
             if (!replica.IsHealthy)
@@ -74,6 +75,12 @@ internal sealed class ReplicaHealth(Replica replica)
                 // Under the lock, so that a strike racing with this cannot be overtaken and leave the flag wrong.
                 replica.SetHealthy(true);
                 return HealthChange.Recovered;
+            }
+
+            if (hadFailed)
+            {
+                // Failed lately but never taken out, and answering again: requests it failed may take it again.
+                replica.MarkRecovered();
             }
 
             if (now - _healthySince >= policy.MaxBackoff)
@@ -127,8 +134,15 @@ internal sealed class ReplicaHealth(Replica replica)
 
         lock (_lock)
         {
+            if (_failures == 0)
+            {
+                return;
+            }
+
             _failures = 0;
         }
+
+        replica.MarkRecovered();
     }
 
     private HealthChange TakeOut(TimeSpan now, HealthPolicy policy)

@@ -418,4 +418,21 @@ public sealed class ServiceQueueTests
         Assert.Same(cloud, (await Within(again)).Replica);
         Assert.False(full.IsCompleted);
     }
+
+    [Fact]
+    public async Task RequeueAsync_TheFailedReplicaRecovers_TakesItAgain()
+    {
+        var service = Service();
+        var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var again = service.Queue.RequeueAsync(_time.GetTimestamp(), failed, CancellationToken.None).AsTask();
+        Assert.False(again.IsCompleted);
+
+        // Taken out, then back (a replica restarted at its address): it is no longer the replica that failed.
+        failed.SetHealthy(false);
+        Assert.False(again.IsCompleted);
+        failed.SetHealthy(true);
+
+        Assert.Same(failed, (await Within(again)).Replica);
+        Assert.Equal(1, failed.Recoveries);
+    }
 }
