@@ -101,7 +101,7 @@ internal sealed partial class ReplicaForwarder
                 if (retryable && attempt.Number < _maxAttempts && attempt.Queue.Placement.TryReserve(service, avoid: replica) is { } next)
                 {
                     // The first replica did not do the work; the next one gets the same bytes from the start.
-                    _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? "overloaded" : "connection_failed");
+                    _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? RetryReasons.Overloaded : RetryReasons.ConnectionFailed);
                     ResetResponse(context);
                     attempt.Retry(next);
                     continue;
