@@ -159,7 +159,14 @@ internal sealed class AnswerObserver : Stream
         var needed = _plainLength + chunk.Length;
         if (needed > MaxPlainBytes)
         {
+            // Too large to read for usage: what was kept goes back to the pool now, not at the end of the answer.
             _plainLength = -1;
+            if (_plain is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_plain);
+                _plain = null;
+            }
+
             return;
         }
 
