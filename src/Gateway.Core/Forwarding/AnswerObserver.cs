@@ -5,7 +5,9 @@ namespace Gateway.Forwarding;
 
 /// <summary>
 /// Stands between YARP and the client's response body while an answer is forwarded. It passes every byte on
-/// as it comes (a streamed answer event by event, never a whole answer), and notes what metrics need: the time
+/// as it comes (a streamed answer event by event, holding back at most the unfinished event's first
+/// <see cref="SseAnswerReader.MaxHeldEventBytes"/>; a plain answer at once, a copy of its first
+/// <see cref="MaxPlainBytes"/> kept to read its usage), and notes what metrics need: the time
 /// to first token (the first event with generated text, or a plain answer's first byte) and the backend's
 /// token usage. When the gateway itself asked a stream for usage, the usage event is left out, so the client
 /// gets exactly the stream it asked for.
@@ -104,6 +106,7 @@ internal sealed class AnswerObserver : Stream
 
     protected override void Dispose(bool disposing)
     {
+        _events?.Dispose();
         if (_plain is not null)
         {
             ArrayPool<byte>.Shared.Return(_plain);
@@ -156,7 +159,14 @@ internal sealed class AnswerObserver : Stream
         var needed = _plainLength + chunk.Length;
         if (needed > MaxPlainBytes)
         {
+            // Too large to read for usage: what was kept goes back to the pool now, not at the end of the answer.
             _plainLength = -1;
+            if (_plain is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_plain);
+                _plain = null;
+            }
+
             return;
         }
 

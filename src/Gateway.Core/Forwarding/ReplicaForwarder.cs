@@ -120,7 +120,7 @@ internal sealed partial class ReplicaForwarder
                 }
 
                 // The next replica gets the same bytes from the start.
-                _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? "overloaded" : "connection_failed");
+                _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? RetryReasons.Overloaded : RetryReasons.ConnectionFailed);
                 attempt.Retry(next);
             }
         }

@@ -4,14 +4,30 @@ using System.Text.Json;
 namespace Gateway.Forwarding;
 
 /// <summary>
-/// Reads a streamed answer (server-sent events) on its way to the client, without holding it back: events
-/// are passed on as soon as they are complete. It notes the first event that carries generated text (time
-/// to first token: not the role-only first chunk, not a keep-alive comment) and the <c>usage</c> the backend
-/// reports, and can leave out usage-only events the client did not ask for.
+/// Reads a streamed answer (server-sent events) on its way to the client, without holding it back: bytes are
+/// passed on as they come, except the event still being received, which is held until its blank line so it can
+/// be read whole. It notes the first event that carries generated text (time to first token: not the role-only
+/// first chunk, not a keep-alive comment) and the <c>usage</c> the backend reports, and can leave out usage-only
+/// events the client did not ask for. An event is held only while it is at most <see cref="MaxHeldEventBytes"/>;
+/// a larger one is passed on as it comes, unread (it cannot be the small usage event), so what a stream holds
+/// stays bounded whatever a replica sends, and each byte is scanned for the end of its event once.
 /// </summary>
-internal sealed class SseAnswerReader(bool dropUsageEvents)
+internal sealed class SseAnswerReader(bool dropUsageEvents) : IDisposable
 {
-    private readonly ArrayBufferWriter<byte> _pending = new(1024);
+    /// <summary>The most of one event held back to read it; a usage or token event is a few hundred bytes.</summary>
+    internal const int MaxHeldEventBytes = 64 * 1024;
+
+    private const int MinHeldArray = 1024;
+
+    private byte[]? _held;
+    private int _heldLength;
+
+    // The event being received is over MaxHeldEventBytes: its bytes go on unread until its blank line.
+    private bool _passingThrough;
+
+    // How much of an event's end (LF LF or LF CR LF) the bytes scanned so far end with, so a blank line split
+    // across chunks is found without scanning held bytes again.
+    private EventEndState _end;
 
     /// <summary>Whether an event with generated text has been seen.</summary>
     public bool SawText { get; private set; }
@@ -24,97 +40,166 @@ internal sealed class SseAnswerReader(bool dropUsageEvents)
 
     /// <summary>
     /// Takes a chunk from the backend and writes what the client should get to <paramref name="output"/>: every
-    /// complete event, minus dropped ones. Returns true when this chunk held the first generated text.
+    /// complete event minus dropped ones, and the bytes of an event too large to hold. Returns true when this
+    /// chunk held the first generated text.
     /// </summary>
     public bool Read(ReadOnlySpan<byte> chunk, IBufferWriter<byte> output)
     {
         var firstText = false;
-        var pending = _pending.WrittenSpan;
-        if (pending.Length == 0)
+        while (chunk.Length > 0)
         {
-            // The common case: the chunk holds whole events; nothing is copied aside.
-            var consumed = ReadEvents(chunk, output, ref firstText);
-            if (consumed < chunk.Length)
+            var end = EventEnd(chunk);
+            var part = end < 0 ? chunk : chunk[..end];
+            chunk = end < 0 ? [] : chunk[end..];
+            if (_passingThrough)
             {
-                _pending.Write(chunk[consumed..]);
+                output.Write(part);
+                _passingThrough = end < 0;
             }
-
-            return firstText;
+            else if (end < 0)
+            {
+                Hold(part, output);
+            }
+            else if (_heldLength + part.Length > MaxHeldEventBytes)
+            {
+                // Complete, but too large to be the usage event: passed on unread, as if it had come in pieces.
+                ReleaseHeld(output);
+                output.Write(part);
+            }
+            else if (_heldLength == 0)
+            {
+                // The common case: the event is whole in the chunk; nothing is copied aside.
+                ReadEvent(part, output, ref firstText);
+            }
+            else
+            {
+                part.CopyTo(HeldSpace(part.Length));
+                _heldLength += part.Length;
+                ReadEvent(_held.AsSpan(0, _heldLength), output, ref firstText);
+                _heldLength = 0;
+            }
         }
 
-        _pending.Write(chunk);
-        var all = _pending.WrittenSpan;
-        var used = ReadEvents(all, output, ref firstText);
-        var rest = all[used..].ToArray();
-        _pending.Clear();
-        _pending.Write(rest);
         return firstText;
     }
 
     /// <summary>At the end of the answer: whatever incomplete event is left goes to the client as it is.</summary>
-    public void Complete(IBufferWriter<byte> output)
+    public void Complete(IBufferWriter<byte> output) => ReleaseHeld(output);
+
+    /// <summary>Gives the held array back to the pool.</summary>
+    public void Dispose()
     {
-        if (_pending.WrittenCount > 0)
+        if (_held is not null)
         {
-            output.Write(_pending.WrittenSpan);
-            _pending.Clear();
+            ArrayPool<byte>.Shared.Return(_held);
+            _held = null;
+            _heldLength = 0;
         }
     }
 
-    private int ReadEvents(ReadOnlySpan<byte> data, IBufferWriter<byte> output, ref bool firstText)
+    /// <summary>Keeps the start of an unfinished event; once it outgrows the limit, it and the rest of the event go on unread.</summary>
+    private void Hold(ReadOnlySpan<byte> part, IBufferWriter<byte> output)
     {
-        var consumed = 0;
-        while (true)
+        if (_heldLength + part.Length > MaxHeldEventBytes)
         {
-            var rest = data[consumed..];
-            var end = EventEnd(rest, out var terminatorLength);
-            if (end < 0)
-            {
-                return consumed;
-            }
+            ReleaseHeld(output);
+            output.Write(part);
+            _passingThrough = true;
+            return;
+        }
 
-            var length = end + terminatorLength;
-            var evt = rest[..length];
-            var verdict = Inspect(rest[..end]);
-            if (verdict.HasText && !SawText)
-            {
-                SawText = true;
-                firstText = true;
-            }
+        part.CopyTo(HeldSpace(part.Length));
+        _heldLength += part.Length;
+    }
 
-            if (!(dropUsageEvents && verdict.UsageOnly))
-            {
-                output.Write(evt);
-            }
-
-            consumed += length;
+    private void ReleaseHeld(IBufferWriter<byte> output)
+    {
+        if (_heldLength > 0)
+        {
+            output.Write(_held.AsSpan(0, _heldLength));
+            _heldLength = 0;
         }
     }
 
-    /// <summary>Index of the blank line that ends the first event, or -1; accepts LF and CRLF line ends.</summary>
-    private static int EventEnd(ReadOnlySpan<byte> data, out int terminatorLength)
+    /// <summary>Room for <paramref name="length"/> more held bytes (the total is at most <see cref="MaxHeldEventBytes"/>).</summary>
+    private Span<byte> HeldSpace(int length)
     {
-        for (var i = 0; i < data.Length - 1; i++)
+        var needed = _heldLength + length;
+        if (_held is null || _held.Length < needed)
         {
-            if (data[i] != '\n')
+            // The pool's arrays come in powers of two, so a growing event is copied a few times at most.
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, MinHeldArray));
+            if (_held is not null)
             {
-                continue;
+                _held.AsSpan(0, _heldLength).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_held);
             }
 
-            if (data[i + 1] == '\n')
-            {
-                terminatorLength = 2;
-                return i;
-            }
+            _held = larger;
+        }
 
-            if (data[i + 1] == '\r' && i + 2 < data.Length && data[i + 2] == '\n')
+        return _held.AsSpan(_heldLength, length);
+    }
+
+    private void ReadEvent(ReadOnlySpan<byte> evt, IBufferWriter<byte> output, ref bool firstText)
+    {
+        var verdict = Inspect(evt);
+        if (verdict.HasText && !SawText)
+        {
+            SawText = true;
+            firstText = true;
+        }
+
+        if (!(dropUsageEvents && verdict.UsageOnly))
+        {
+            output.Write(evt);
+        }
+    }
+
+    /// <summary>
+    /// Scans <paramref name="data"/>, the bytes after those scanned before, for the blank line that ends the
+    /// current event (LF and CRLF line ends) and returns the index just after it, or -1.
+    /// </summary>
+    private int EventEnd(ReadOnlySpan<byte> data)
+    {
+        var i = 0;
+        while (i < data.Length)
+        {
+            switch (_end)
             {
-                terminatorLength = 3;
-                return i;
+                case EventEndState.InLine:
+                    var newline = data[i..].IndexOf((byte)'\n');
+                    if (newline < 0)
+                    {
+                        return -1;
+                    }
+
+                    i += newline + 1;
+                    _end = EventEndState.AfterLineEnd;
+                    break;
+                case EventEndState.AfterLineEnd:
+                    var next = data[i++];
+                    if (next == '\n')
+                    {
+                        _end = EventEndState.InLine;
+                        return i;
+                    }
+
+                    _end = next == '\r' ? EventEndState.AfterLineEndCr : EventEndState.InLine;
+                    break;
+                default:
+                    if (data[i] == '\n')
+                    {
+                        _end = EventEndState.InLine;
+                        return i + 1;
+                    }
+
+                    // Not consumed: the byte may itself end a line.
+                    _end = EventEndState.InLine;
+                    break;
             }
         }
 
-        terminatorLength = 0;
         return -1;
     }
 
@@ -260,4 +345,11 @@ internal sealed class SseAnswerReader(bool dropUsageEvents)
     }
 
     private readonly record struct EventVerdict(bool HasText, bool UsageOnly);
+
+    private enum EventEndState
+    {
+        InLine,
+        AfterLineEnd,
+        AfterLineEndCr,
+    }
 }

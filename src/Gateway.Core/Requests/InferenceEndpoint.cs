@@ -173,14 +173,14 @@ internal sealed class InferenceEndpoint(
 
     private static string RejectionReason(OpenAIError error) => error.Code switch
     {
-        "queue_full" => "queue_full",
-        "queue_timeout" => "queue_timeout",
+        "queue_full" => RejectionReasons.QueueFull,
+        "queue_timeout" => RejectionReasons.QueueTimeout,
         _ => error.StatusCode switch
         {
-            413 => "too_large",
-            404 => "not_found",
-            >= 500 => "unavailable",
-            _ => "bad_request",
+            413 => RejectionReasons.TooLarge,
+            404 => RejectionReasons.NotFound,
+            >= 500 => RejectionReasons.Unavailable,
+            _ => RejectionReasons.BadRequest,
         },
     };
 

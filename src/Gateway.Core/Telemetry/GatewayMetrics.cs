@@ -85,9 +85,15 @@ public sealed class GatewayMetrics
 
         foreach (var service in topology.Services)
         {
+            // Every reason has its series at 0 from start, so an alert tells "none yet" from "not exported".
+            foreach (var reason in RejectionReasons.All)
+            {
+                _rejections[(service.Name, reason)] = _rejected.WithLabels(service.Name, reason);
+            }
+
             foreach (var pool in service.Pools)
             {
-                Pool(service.Name, pool.Name);
+                Pool(service.Name, pool.Name).StartRetriesAtZero();
 
                 // Configuration, fixed for the gateway's life: set once, so an alert can compare desired with max.
                 minReplicas.WithLabels(service.Name, pool.Name).Set(pool.MinReplicas);
@@ -171,7 +177,7 @@ public sealed class GatewayMetrics
     internal PoolInstruments Pool(string service, string pool) =>
         _pools.GetOrAdd((service, pool), static (key, metrics) => new PoolInstruments(metrics, key.Service, key.Pool), this);
 
-    /// <summary>Counts a request the gateway answered itself.</summary>
+    /// <summary>Counts a request the gateway answered itself; <paramref name="reason"/> is one of <see cref="RejectionReasons"/>.</summary>
     internal void Rejected(string service, string reason) =>
         _rejections.GetOrAdd((service, reason), static (key, counter) => counter.WithLabels(key.Service, key.Reason), _rejected).Inc();
 
@@ -235,9 +241,23 @@ public sealed class GatewayMetrics
             _byStatus.GetOrAdd(statusCode, static (code, self) =>
                 self._metrics._requests.WithLabels(self._service, self._pool, code.ToString(CultureInfo.InvariantCulture)), this).Inc();
 
-        /// <summary>Counts a request moved off this pool's replica.</summary>
+        /// <summary>
+        /// Creates the series of every retry reason at 0. Only for configured pools: <see cref="NoPool"/> never
+        /// retries, so it gets no retry series.
+        /// </summary>
+        public void StartRetriesAtZero()
+        {
+            foreach (var reason in RetryReasons.All)
+            {
+                _retriesByReason.GetOrAdd(reason, RetrySeries, this);
+            }
+        }
+
+        private static Counter.Child RetrySeries(string reason, PoolInstruments self) => self._metrics._retries.WithLabels(self._service, self._pool, reason);
+
+        /// <summary>Counts a request moved off this pool's replica; <paramref name="reason"/> is one of <see cref="RetryReasons"/>.</summary>
         public void Retried(string reason) =>
-            _retriesByReason.GetOrAdd(reason, static (r, self) => self._metrics._retries.WithLabels(self._service, self._pool, r), this).Inc();
+            _retriesByReason.GetOrAdd(reason, RetrySeries, this).Inc();
     }
 }
 

@@ -37,8 +37,8 @@ public sealed class GatewayMetricsTests
             pool.TimeToFirstToken.Observe(0.05);
             pool.PromptTokens.Inc(8);
             pool.CompletionTokens.Inc(10);
-            pool.Retried("overloaded");
-            metrics.Rejected("qwen-chat", "queue_full");
+            pool.Retried(RetryReasons.Overloaded);
+            metrics.Rejected("qwen-chat", RejectionReasons.QueueFull);
             metrics.Pool("qwen-chat", GatewayMetrics.NoPool).Answered(429);
         }
 
@@ -106,5 +106,93 @@ public sealed class GatewayMetricsTests
         Assert.Equal(3, samples["gateway_pool_max_replicas{service=\"qwen-chat\",pool=\"cloud\"}"]);
         Assert.Equal(0, samples["gateway_pool_min_replicas{service=\"qwen-chat\",pool=\"spot\"}"]);
         Assert.False(samples.ContainsKey("gateway_pool_max_replicas{service=\"qwen-chat\",pool=\"spot\"}"));
+    }
+
+    [Fact]
+    public async Task RejectionAndRetryReasons_AreExportedAtZeroForEveryConfiguredServiceAndPool_BeforeAnyTraffic()
+    {
+        var options = new GatewayOptions
+        {
+            Services =
+            [
+                new ServiceOptions
+                {
+                    Name = "qwen-chat",
+                    Models = ["qwen"],
+                    Pools =
+                    [
+                        new PoolOptions { Name = "on-prem", Static = ["http://10.0.0.1:8000"] },
+                        new PoolOptions { Name = "cloud", Priority = 1, Static = ["http://10.0.1.1:8000"] },
+                    ],
+                },
+                new ServiceOptions { Name = "llama", Models = ["llama"], Pools = [new PoolOptions { Name = "on-prem", Static = ["http://10.0.2.1:8000"] }] },
+            ],
+        };
+        var metrics = new GatewayMetrics(TestTopology.Build(options, Time), Time);
+
+        var lines = await ExportAsync(metrics, "gateway_rejected_total{", "gateway_retries_total{");
+
+        Assert.Equal(
+            [
+                "gateway_rejected_total{service=\"llama\",reason=\"bad_request\"} 0",
+                "gateway_rejected_total{service=\"llama\",reason=\"not_found\"} 0",
+                "gateway_rejected_total{service=\"llama\",reason=\"queue_full\"} 0",
+                "gateway_rejected_total{service=\"llama\",reason=\"queue_timeout\"} 0",
+                "gateway_rejected_total{service=\"llama\",reason=\"too_large\"} 0",
+                "gateway_rejected_total{service=\"llama\",reason=\"unavailable\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"bad_request\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"not_found\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_full\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_timeout\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"too_large\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"unavailable\"} 0",
+                "gateway_retries_total{service=\"llama\",pool=\"on-prem\",reason=\"connection_failed\"} 0",
+                "gateway_retries_total{service=\"llama\",pool=\"on-prem\",reason=\"overloaded\"} 0",
+                "gateway_retries_total{service=\"qwen-chat\",pool=\"cloud\",reason=\"connection_failed\"} 0",
+                "gateway_retries_total{service=\"qwen-chat\",pool=\"cloud\",reason=\"overloaded\"} 0",
+                "gateway_retries_total{service=\"qwen-chat\",pool=\"on-prem\",reason=\"connection_failed\"} 0",
+                "gateway_retries_total{service=\"qwen-chat\",pool=\"on-prem\",reason=\"overloaded\"} 0",
+            ],
+            lines);
+    }
+
+    [Fact]
+    public async Task CountedReasons_MoveTheirSeriesFromZero_AndARejectionWithoutServiceAddsNoRetrySeries()
+    {
+        var metrics = Metrics();
+
+        metrics.Rejected("qwen-chat", RejectionReasons.QueueFull);
+        metrics.Pool("qwen-chat", "on-prem").Retried(RetryReasons.Overloaded);
+        metrics.Rejected(GatewayMetrics.NoPool, RejectionReasons.NotFound);
+        metrics.Pool(GatewayMetrics.NoPool, GatewayMetrics.NoPool).Answered(404);
+
+        var lines = await ExportAsync(metrics, "gateway_rejected_total{", "gateway_retries_total{");
+
+        Assert.Equal(
+            [
+                "gateway_rejected_total{service=\"none\",reason=\"not_found\"} 1",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"bad_request\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"not_found\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_full\"} 1",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_timeout\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"too_large\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"unavailable\"} 0",
+                "gateway_retries_total{service=\"qwen-chat\",pool=\"on-prem\",reason=\"connection_failed\"} 0",
+                "gateway_retries_total{service=\"qwen-chat\",pool=\"on-prem\",reason=\"overloaded\"} 1",
+            ],
+            lines);
+    }
+
+    /// <summary>The exposition's sample lines that start with one of <paramref name="prefixes"/>, sorted (the order of children is not a contract).</summary>
+    private static async Task<string[]> ExportAsync(GatewayMetrics metrics, params string[] prefixes)
+    {
+        using var text = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(text);
+        var lines = System.Text.Encoding.UTF8.GetString(text.ToArray())
+            .Split('\n')
+            .Where(line => prefixes.Any(prefix => line.StartsWith(prefix, StringComparison.Ordinal)))
+            .ToArray();
+        Array.Sort(lines, StringComparer.Ordinal);
+        return lines;
     }
 }

@@ -1,0 +1,29 @@
+namespace Gateway.Telemetry;
+
+/// <summary>
+/// The <c>reason</c> label values of <c>gateway_rejected_total</c>: the one list the code that counts a rejection
+/// names its reason from, and the list whose series are exported at 0 for every configured service from start.
+/// </summary>
+internal static class RejectionReasons
+{
+    /// <summary>The service's queue was full (429).</summary>
+    public const string QueueFull = "queue_full";
+
+    /// <summary>No replica took the request within the queue's wait limit (503).</summary>
+    public const string QueueTimeout = "queue_timeout";
+
+    /// <summary>The request body was larger than <c>MaxRequestBodyBytes</c> (413).</summary>
+    public const string TooLarge = "too_large";
+
+    /// <summary>No service answers to the host or model, or the path is unknown (404).</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>The gateway could not take the request (a 5xx of its own, e.g. while shutting down).</summary>
+    public const string Unavailable = "unavailable";
+
+    /// <summary>Any other client error: a broken body, a missing field, a wrong method.</summary>
+    public const string BadRequest = "bad_request";
+
+    /// <summary>Every reason, in the order the metrics documentation lists them.</summary>
+    public static readonly IReadOnlyList<string> All = [QueueFull, QueueTimeout, BadRequest, NotFound, TooLarge, Unavailable];
+}

@@ -1,0 +1,57 @@
+using System.Text;
+using Gateway.Forwarding;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Forwarding;
+
+public sealed class AnswerObserverTests
+{
+    [Fact]
+    public async Task WriteAsync_StreamedEventWithoutBoundary_ReachesTheClientBeforeTheAnswerEnds()
+    {
+        var client = new MemoryStream();
+        var context = new DefaultHttpContext();
+        context.Response.Body = client;
+        context.Response.ContentType = "text/event-stream";
+        var time = new FakeTimeProvider();
+        await using var observer = new AnswerObserver(context.Response, time, time.GetTimestamp(), dropUsageEvents: true);
+        var chunk = Encoding.UTF8.GetBytes(new string('x', 16 * 1024));
+        var reachedClient = new List<long>();
+
+        for (var i = 0; i < 64; i++)
+        {
+            await observer.WriteAsync(chunk);
+            reachedClient.Add(client.Length);
+        }
+
+        await observer.CompleteAsync(CancellationToken.None);
+
+        // Held while within the 64 KiB look-ahead (four chunks), then passed on chunk by chunk.
+        Assert.Equal([0, 0, 0, 0, 81_920, 98_304], reachedClient[..6]);
+        Assert.Equal(1024 * 1024 - (16 * 1024), reachedClient[^2]);
+        Assert.Equal(1024 * 1024, client.Length);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_PlainAnswer_ReadsItsUsage_AndPassesEveryByteAtOnce()
+    {
+        var client = new MemoryStream();
+        var context = new DefaultHttpContext();
+        context.Response.Body = client;
+        context.Response.ContentType = "application/json";
+        var time = new FakeTimeProvider();
+        await using var observer = new AnswerObserver(context.Response, time, time.GetTimestamp(), dropUsageEvents: false);
+        var answer = Encoding.UTF8.GetBytes("{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":3}}");
+
+        await observer.WriteAsync(answer.AsMemory(0, 10));
+        var afterFirst = client.Length;
+        await observer.WriteAsync(answer.AsMemory(10));
+        await observer.CompleteAsync(CancellationToken.None);
+
+        Assert.Equal(10, afterFirst);
+        Assert.Equal(answer, client.ToArray());
+        Assert.Equal(8, observer.PromptTokens);
+        Assert.Equal(3, observer.CompletionTokens);
+    }
+}
