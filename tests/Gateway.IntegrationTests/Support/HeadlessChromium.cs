@@ -45,36 +45,14 @@ internal sealed partial class HeadlessChromium : IAsyncDisposable
         }
     }
 
-    /// <summary>The browser's executable: Debian's <c>/usr/bin/chromium</c>, or <c>chromium</c> on the PATH.</summary>
-    public static string? FindExecutable()
-    {
-        if (File.Exists("/usr/bin/chromium"))
-        {
-            return "/usr/bin/chromium";
-        }
-
-        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(folder, "chromium");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>
     /// Starts Chromium with a fresh profile and a <paramref name="width"/> × <paramref name="height"/> viewport,
-    /// attaches to its tab, then opens <paramref name="url"/>. Fails the test when Chromium is not installed.
+    /// attaches to its tab, then opens <paramref name="url"/>. Installs Chromium first where it is missing (see
+    /// <see cref="ChromiumInstallation"/>).
     /// </summary>
     public static async Task<HeadlessChromium> OpenAsync(Uri url, int width, int height)
     {
-        var executable = FindExecutable();
-        Assert.True(executable is not null,
-            "Chromium is not installed: this test needs Debian's headless Chromium at /usr/bin/chromium " +
-            "(`apt-get update && apt-get install -y chromium`; .ci/run installs it where it is missing).");
+        var executable = await ChromiumInstallation.EnsureAsync();
 
         var profile = Directory.CreateTempSubdirectory("gateway-chromium-");
         var output = new StringBuilder();
@@ -82,7 +60,7 @@ internal sealed partial class HeadlessChromium : IAsyncDisposable
 
         // Through the tests' launcher, as the gateway and the simulators: a browser must not outlive a killed test host either.
         var process = await DotnetProcess.Launcher.StartAsync(
-            executable!,
+            executable,
             [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}", $"--window-size={width},{height}",
