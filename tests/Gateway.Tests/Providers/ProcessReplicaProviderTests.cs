@@ -179,6 +179,35 @@ public sealed class ProcessReplicaProviderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task StopAsync_ReplicaBehindAShellWrapper_StopsWhatTheWrapperStartedToo()
+    {
+        // A wrapper that starts the real server in the background and waits: SIGTERM to the wrapper alone would leave
+        // the server running, orphaned. The server here is a sleep whose pid the wrapper writes down.
+        var pidFile = Path.Combine(Path.GetTempPath(), $"gateway-wrapper-{Guid.NewGuid():N}.pid");
+        var options = new ProcessSourceOptions
+        {
+            Command = "sh",
+            Arguments = ["-c", "sleep 300 & echo $! > \"$1\"; wait", "sh", pidFile, "{port}"],
+            Replicas = 1,
+            StopTimeoutSeconds = 20,
+        };
+        await using var harness = new Harness(output, options);
+        await harness.Source.StartAsync(CancellationToken.None);
+        var server = int.Parse(
+            await Eventually.WaitAsync(() => Task.FromResult(File.Exists(pidFile) ? File.ReadAllText(pidFile).Trim() : ""), t => t.Length > 0, TimeSpan.FromSeconds(10), "the wrapper's server"),
+            System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(LinuxProcess.IsRunning(server));
+
+        var clock = Stopwatch.StartNew();
+        await harness.Source.StopAsync(CancellationToken.None);
+
+        // SIGTERM reached the whole process group, so nothing waited for the kill after the stop timeout.
+        await LinuxProcess.WaitUntilGoneAsync(server, TimeSpan.FromSeconds(5));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"stop took {clock.Elapsed}");
+        File.Delete(pidFile);
+    }
+
+    [Fact]
     public async Task StopAsync_ReadyReplicas_TerminatesEveryProcessWithSigtermAndEmptiesThePool()
     {
         var options = Simulator(replicas: 2);

@@ -31,6 +31,9 @@ public sealed partial class ChildProcessLauncher : IDisposable
     /// <summary>Where util-linux installs setpriv on every distribution we run on.</summary>
     internal const string SetprivPath = "/usr/bin/setpriv";
 
+    /// <summary>Where util-linux installs setsid, which starts a child as the leader of a process group of its own.</summary>
+    internal const string SetsidPath = "/usr/bin/setsid";
+
     private readonly BlockingCollection<StartRequest> _requests = [];
     private readonly ConcurrentDictionary<Process, byte> _children = new();
     private readonly ILogger<ChildProcessLauncher> _logger;
@@ -72,7 +75,16 @@ public sealed partial class ChildProcessLauncher : IDisposable
     /// <paramref name="cancellationToken"/> withdraws a request still waiting for the launcher thread; once the
     /// thread has started the process, the process is returned regardless, so a started child is never lost.
     /// </remarks>
-    public Task<Process> StartAsync(string command, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    public Task<Process> StartAsync(string command, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        StartAsync(command, arguments, ownProcessGroup: false, cancellationToken);
+
+    /// <summary>
+    /// Starts <paramref name="command"/> as <see cref="StartAsync(string, IReadOnlyList{string}, CancellationToken)"/>
+    /// does; with <paramref name="ownProcessGroup"/> (where setsid exists) it leads a process group of its own whose id
+    /// is its process id, so that a signal to the group reaches whatever it starts (the server behind a
+    /// <c>bash -c</c> wrapper).
+    /// </summary>
+    public Task<Process> StartAsync(string command, IReadOnlyList<string> arguments, bool ownProcessGroup, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
@@ -88,6 +100,12 @@ public sealed partial class ChildProcessLauncher : IDisposable
             info.FileName = _setpriv;
             info.ArgumentList.Add("--pdeathsig");
             info.ArgumentList.Add("TERM");
+            info.ArgumentList.Add("--");
+            AddCommand(info, command, ownProcessGroup);
+        }
+        else if (ownProcessGroup && OperatingSystem.IsLinux() && File.Exists(SetsidPath))
+        {
+            info.FileName = SetsidPath;
             info.ArgumentList.Add("--");
             info.ArgumentList.Add(command);
         }
@@ -118,7 +136,7 @@ public sealed partial class ChildProcessLauncher : IDisposable
 
     /// <summary>
     /// Ends the launcher thread and kills every child it started that is still running, with its descendants;
-    /// further <see cref="StartAsync"/> calls throw <see cref="ObjectDisposedException"/>.
+    /// further <c>StartAsync</c> calls throw <see cref="ObjectDisposedException"/>.
     /// </summary>
     public void Dispose()
     {
@@ -180,6 +198,22 @@ public sealed partial class ChildProcessLauncher : IDisposable
     }
 
     private void OnProcessExit(object? sender, EventArgs e) => KillChildren();
+
+    /// <summary>
+    /// The command after setpriv: behind setsid when the child is to lead its own process group. setsid execs the command
+    /// in place (the child is not a group leader yet, so it does not fork), so the process id, the parent-death signal
+    /// and the pipes stay the command's.
+    /// </summary>
+    private static void AddCommand(ProcessStartInfo info, string command, bool ownProcessGroup)
+    {
+        if (ownProcessGroup && File.Exists(SetsidPath))
+        {
+            info.ArgumentList.Add(SetsidPath);
+            info.ArgumentList.Add("--");
+        }
+
+        info.ArgumentList.Add(command);
+    }
 
     /// <summary>The last resort: children the providers did not stop die with the gateway.</summary>
     private void KillChildren()

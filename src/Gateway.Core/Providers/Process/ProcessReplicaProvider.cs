@@ -299,7 +299,8 @@ internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolSc
                 arguments.Add(Expand(argument, portText));
             }
 
-            process = await _launcher.StartAsync(Expand(_options.Command, portText), arguments, stopping);
+            // A group of its own, so that stopping the replica stops what its command started too (a bash -c wrapper's server).
+            process = await _launcher.StartAsync(Expand(_options.Command, portText), arguments, ownProcessGroup: true, stopping);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

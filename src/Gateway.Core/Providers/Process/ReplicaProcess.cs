@@ -71,8 +71,10 @@ internal sealed partial class ReplicaProcess : IDisposable
     /// </summary>
     public async Task StopAsync(TimeSpan grace, TimeProvider time, CancellationToken killNow)
     {
+        // To its process group first (the launcher made it lead one): SIGTERM reaches what a wrapper script started too.
+        // Where it leads none, the group does not exist and the process alone is asked.
         if (!Exited.IsCompleted && !killNow.IsCancellationRequested && !OperatingSystem.IsWindows()
-            && NativeMethods.Kill(ProcessId, NativeMethods.SigTerm) == 0)
+            && (NativeMethods.Kill(-ProcessId, NativeMethods.SigTerm) == 0 || NativeMethods.Kill(ProcessId, NativeMethods.SigTerm) == 0))
         {
             try
             {
