@@ -37,6 +37,9 @@ public sealed class BadRequestsGetOpenAIErrors : IAsyncLifetime
     [InlineData("""not json at all""", "invalid_json", null)]
     [InlineData("""["model","qwen"]""", "invalid_json", null)]
     [InlineData("""{"model":"qwen","messages":[]} trailing""", "invalid_json", null)]
+    [InlineData("""{"model":"\udc00","messages":MESSAGES}""", "invalid_json", null)]
+    [InlineData("""{"\udc00":1,"model":"qwen","messages":MESSAGES}""", "invalid_json", null)]
+    [InlineData("""{"model":"qwen","messages":[{"role":"user","content":"\ud800"}]}""", "invalid_json", null)]
     [InlineData("""{"messages":MESSAGES}""", "missing_field", "model")]
     [InlineData("""{"model":"","messages":MESSAGES}""", "missing_field", "model")]
     [InlineData("""{"model":7,"messages":MESSAGES}""", "invalid_type", "model")]
@@ -49,6 +52,23 @@ public sealed class BadRequestsGetOpenAIErrors : IAsyncLifetime
 
         await OpenAIErrorAssert.IsAsync(response, HttpStatusCode.BadRequest, "invalid_request_error", code, param);
         Assert.Equal(0L, (await _gateway.StatusAsync())["on-prem-1"].Served);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xC3 })]
+    [InlineData(new byte[] { 0xFF, 0xFE })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    public async Task ChatBody_InvalidUtf8InModel_Answers400InvalidJson(byte[] invalid)
+    {
+        byte[] body = [.. """{"model":"qwen"""u8, .. invalid, .. "\",\"messages\":[]}"u8];
+        using var http = _gateway.CreatePublicClient();
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+
+        using var response = await http.PostAsync("v1/chat/completions", content);
+
+        var message = await OpenAIErrorAssert.IsAsync(response, HttpStatusCode.BadRequest, "invalid_request_error", "invalid_json");
+        Assert.Equal("The request body is not valid JSON: it is not valid UTF-8.", message);
     }
 
     [Fact]

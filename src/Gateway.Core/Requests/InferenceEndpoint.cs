@@ -5,21 +5,86 @@ using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Model;
 using Gateway.Telemetry;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Requests;
 
 /// <summary>
 /// The public listener's whole request path, in one direction: find the service (Host, else model), read
 /// and check the body once, wait for a slot in the service's queue, forward to the placed replica, answer
-/// any failure in OpenAI's error shape.
+/// any failure in OpenAI's error shape, an unexpected one included.
 /// </summary>
-internal sealed class InferenceEndpoint(
-    GatewayTopology topology, ServiceQueues queues, ReplicaForwarder forwarder, GatewayMetrics metrics, GatewayOptions options, TimeProvider time)
+internal sealed partial class InferenceEndpoint(
+    GatewayTopology topology,
+    ServiceQueues queues,
+    ReplicaForwarder forwarder,
+    GatewayMetrics metrics,
+    GatewayOptions options,
+    TimeProvider time,
+    ILogger<InferenceEndpoint> logger)
 {
     private static readonly string[] PostOnly = ["POST"];
     private static readonly string[] GetOnly = ["GET"];
 
+    /// <summary>
+    /// Answers one request of the public listener. Whatever fails unexpectedly on the way is answered 500 in OpenAI's
+    /// shape, naming the request's id, or, once the answer has started, ends it by aborting the connection: a client
+    /// never gets an empty 500 or a truncated answer that looks whole.
+    /// </summary>
     public Task InvokeAsync(HttpContext context)
+    {
+        Task answer;
+        try
+        {
+            answer = DispatchAsync(context);
+        }
+        catch (Exception e)
+        {
+            return FailAsync(context, e);
+        }
+
+        // Only an answer still under way pays for the wrapper that waits for its failure.
+        return answer.IsCompletedSuccessfully ? answer : GuardAsync(context, answer);
+    }
+
+    private async Task GuardAsync(HttpContext context, Task answer)
+    {
+        try
+        {
+            await answer;
+        }
+        catch (Exception e)
+        {
+            await FailAsync(context, e);
+        }
+    }
+
+    private Task FailAsync(HttpContext context, Exception exception)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left (what failed may well be its cancellation): nobody is there to answer.
+            return Task.CompletedTask;
+        }
+
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            // A status and maybe part of an answer are out: only a cut connection tells the client it is incomplete.
+            LogFailedAnswerAborted(logger, context.TraceIdentifier, context.Request.Method, context.Request.Path.Value, exception);
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        LogFailedAnswered500(logger, context.TraceIdentifier, context.Request.Method, context.Request.Path.Value, exception);
+
+        // Headers set before the failure (a replica's, the observer's) are not part of this answer.
+        response.Clear();
+        return AnswerAsync(context, null, new OpenAIError(500, "server_error", "internal_error",
+            $"The gateway failed unexpectedly on request {context.TraceIdentifier}; retry, and quote the id if it keeps failing."));
+    }
+
+    private Task DispatchAsync(HttpContext context)
     {
         var request = context.Request;
         var path = request.Path.Value;
@@ -175,6 +240,7 @@ internal sealed class InferenceEndpoint(
     {
         "queue_full" => RejectionReasons.QueueFull,
         "queue_timeout" => RejectionReasons.QueueTimeout,
+        "internal_error" => RejectionReasons.InternalError,
         _ => error.StatusCode switch
         {
             413 => RejectionReasons.TooLarge,
@@ -234,4 +300,11 @@ internal sealed class InferenceEndpoint(
 
         await response.BodyWriter.FlushAsync(context.RequestAborted);
     }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Request {RequestId} ({Method} {Path}) failed unexpectedly; answered 500 internal_error")]
+    private static partial void LogFailedAnswered500(ILogger logger, string requestId, string method, string? path, Exception exception);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Error,
+        Message = "Request {RequestId} ({Method} {Path}) failed unexpectedly after its answer had started; the connection is aborted")]
+    private static partial void LogFailedAnswerAborted(ILogger logger, string requestId, string method, string? path, Exception exception);
 }

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Unicode;
 using Gateway.Forwarding;
 
 namespace Gateway.Requests;
@@ -7,6 +9,11 @@ namespace Gateway.Requests;
 /// What the gateway reads from a completion request to route it: the model and whether it streams. The
 /// body is checked in one forward pass (no document is built) and never changed.
 /// </summary>
+/// <remarks>
+/// Every string in the body, however deep, is checked as well as the fields the gateway reads: a body is
+/// forwarded only if it is text a replica can decode (valid UTF-8, no <c>\u</c> escape of half a surrogate
+/// pair), so what a client sends is answered 400 here rather than failing in the gateway or a replica.
+/// </remarks>
 internal readonly record struct InferenceRequest(string Model, bool Stream, bool HasStreamOptions = false)
 {
     /// <summary>Checks a body; on failure <paramref name="error"/> names the field and what is wrong.</summary>
@@ -19,6 +26,12 @@ internal readonly record struct InferenceRequest(string Model, bool Stream, bool
         var stream = false;
         var hasStreamOptions = false;
         var inputField = kind == RequestKind.Chat ? "messages" : "prompt";
+        if (!Utf8.IsValid(body))
+        {
+            error = OpenAIError.InvalidRequest("invalid_json", "The request body is not valid JSON: it is not valid UTF-8.");
+            return null;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
@@ -30,12 +43,24 @@ internal readonly record struct InferenceRequest(string Model, bool Stream, bool
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
+                if (!HasWholeEscapes(ref reader))
+                {
+                    error = LoneSurrogate();
+                    return null;
+                }
+
                 if (reader.ValueTextEquals("model"u8))
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
                     {
                         error = OpenAIError.InvalidRequest("invalid_type", "'model' must be a string.", "model");
+                        return null;
+                    }
+
+                    if (!HasWholeEscapes(ref reader))
+                    {
+                        error = LoneSurrogate();
                         return null;
                     }
 
@@ -58,7 +83,11 @@ internal readonly record struct InferenceRequest(string Model, bool Stream, bool
                     }
 
                     hasInput = true;
-                    reader.Skip();
+                    if (!SkipChecked(ref reader))
+                    {
+                        error = LoneSurrogate();
+                        return null;
+                    }
                 }
                 else if (reader.ValueTextEquals("stream"u8))
                 {
@@ -75,12 +104,20 @@ internal readonly record struct InferenceRequest(string Model, bool Stream, bool
                 {
                     reader.Read();
                     hasStreamOptions = reader.TokenType != JsonTokenType.Null;
-                    reader.Skip();
+                    if (!SkipChecked(ref reader))
+                    {
+                        error = LoneSurrogate();
+                        return null;
+                    }
                 }
                 else
                 {
                     reader.Read();
-                    reader.Skip();
+                    if (!SkipChecked(ref reader))
+                    {
+                        error = LoneSurrogate();
+                        return null;
+                    }
                 }
             }
 
@@ -110,5 +147,92 @@ internal readonly record struct InferenceRequest(string Model, bool Stream, bool
         }
 
         return new InferenceRequest(model, stream, hasStreamOptions);
+    }
+
+    private static OpenAIError LoneSurrogate() => OpenAIError.InvalidRequest(
+        "invalid_json", @"The request body is not valid JSON: a \u escape names half of a surrogate pair without the other half.");
+
+    /// <summary>
+    /// Moves past the value the reader is on, as <see cref="Utf8JsonReader.Skip"/> does, checking the escapes of
+    /// every string and property name in it; false at the first that is not whole.
+    /// </summary>
+    private static bool SkipChecked(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            return HasWholeEscapes(ref reader);
+        }
+
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (!HasWholeEscapes(ref reader))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// False when the string or property name the reader is on has a <c>\u</c> escape of a high surrogate not followed
+    /// by one of a low surrogate, or of a low surrogate without a high one before it: UTF-16 no decoder can turn into
+    /// text. The reader has already checked that every escape is well formed.
+    /// </summary>
+    private static bool HasWholeEscapes(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped)
+        {
+            return true;
+        }
+
+        var raw = reader.ValueSpan;
+        var awaitingLow = false;
+        for (var i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] != (byte)'\\')
+            {
+                if (awaitingLow)
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (raw[i + 1] != (byte)'u')
+            {
+                if (awaitingLow)
+                {
+                    return false;
+                }
+
+                i++;
+                continue;
+            }
+
+            var unit = ushort.Parse(raw.Slice(i + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+            i += 5;
+            if (awaitingLow)
+            {
+                if (!char.IsLowSurrogate((char)unit))
+                {
+                    return false;
+                }
+
+                awaitingLow = false;
+            }
+            else if (char.IsHighSurrogate((char)unit))
+            {
+                awaitingLow = true;
+            }
+            else if (char.IsLowSurrogate((char)unit))
+            {
+                return false;
+            }
+        }
+
+        return !awaitingLow;
     }
 }

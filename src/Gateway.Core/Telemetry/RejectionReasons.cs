@@ -24,6 +24,9 @@ internal static class RejectionReasons
     /// <summary>Any other client error: a broken body, a missing field, a wrong method.</summary>
     public const string BadRequest = "bad_request";
 
+    /// <summary>An unexpected failure of the gateway itself, answered 500 in OpenAI's shape.</summary>
+    public const string InternalError = "internal_error";
+
     /// <summary>Every reason, in the order the metrics documentation lists them.</summary>
-    public static readonly IReadOnlyList<string> All = [QueueFull, QueueTimeout, BadRequest, NotFound, TooLarge, Unavailable];
+    public static readonly IReadOnlyList<string> All = [QueueFull, QueueTimeout, BadRequest, NotFound, TooLarge, Unavailable, InternalError];
 }

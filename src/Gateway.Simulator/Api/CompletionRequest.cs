@@ -84,7 +84,8 @@ internal sealed record CompletionRequest(
             }
         }
 
-        if (root.TryGetProperty("n"u8, out var n) && n.ValueKind != JsonValueKind.Null && !(n.TryGetInt32(out var count) && count == 1))
+        if (root.TryGetProperty("n"u8, out var n) && n.ValueKind != JsonValueKind.Null
+            && !(n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var count) && count == 1))
         {
             error = ApiError.BadRequest("The simulator generates one choice per request: 'n' must be 1.", "n");
             return null;

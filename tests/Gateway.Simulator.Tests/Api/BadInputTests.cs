@@ -33,6 +33,7 @@ public sealed class BadInputTests : IAsyncLifetime
         { "v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":\"yes\"}", 400, "BadRequestError", "stream", "'stream' must be true or false" },
         { "v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream_options\":{\"include_usage\":true}}", 400, "BadRequestError", "stream_options", "only be defined when `stream=True`" },
         { "v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":2}", 400, "BadRequestError", "n", "'n' must be 1" },
+        { "v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":\"one\"}", 400, "BadRequestError", "n", "'n' must be 1" },
         { "v1/completions", "{\"model\":\"qwen\"}", 400, "BadRequestError", "prompt", "'prompt' is required" },
         { "v1/completions", "{\"prompt\":{\"text\":\"hi\"}}", 400, "BadRequestError", "prompt", "'prompt' must be a string" },
         { "v1/completions", "{\"prompt\":[" + string.Join(',', Enumerable.Repeat("1", 100)) + "]}", 400, "BadRequestError", "prompt",

@@ -178,4 +178,52 @@ public sealed class InferenceRequestTests
     {
         AssertRejected(body, RequestKind.Chat, "invalid_type", "stream", "'stream' must be true or false.");
     }
+
+    [Theory]
+    [InlineData("""{"model":"\udc00","messages":[]}""")]
+    [InlineData("""{"model":"\ud800","messages":[]}""")]
+    [InlineData("""{"model":"q\ud800\u0041","messages":[]}""")]
+    [InlineData("""{"\udc00":1,"model":"m","messages":[]}""")]
+    [InlineData("""{"mod\ud800el":"m","messages":[]}""")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"\udc00"}]}""")]
+    [InlineData("""{"model":"m","messages":[{"\ud800":"user"}]}""")]
+    [InlineData("""{"model":"m","messages":[],"metadata":{"a":["\ud800\ud800"]}}""")]
+    public void Parse_LoneSurrogateEscape_RejectsAsInvalidJson(string body)
+    {
+        AssertInvalidJson(body, RequestKind.Chat);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"\ud83d\ude00","messages":[{"role":"user","content":"\u00e9\ud83d\ude00\n"}]}""")]
+    [InlineData("""{"model":"\uD83D\uDE00","messages":[]}""")]
+    public void Parse_SurrogatePairEscape_IsAccepted(string body)
+    {
+        var request = Parse(body, RequestKind.Chat, out var error);
+
+        Assert.Null(error);
+        Assert.Equal(new InferenceRequest("\U0001F600", Stream: false), request);
+    }
+
+    [Theory]
+    [InlineData("{\"model\":\"#\",\"messages\":[]}")]
+    [InlineData("{\"#\":1,\"model\":\"m\",\"messages\":[]}")]
+    [InlineData("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"#\"}]}")]
+    public void Parse_InvalidUtf8_RejectsAsInvalidJson(string template)
+    {
+        // A lone continuation byte, a truncated two-byte sequence, an overlong encoding of '/', a UTF-16 surrogate encoded as UTF-8.
+        byte[][] sequences = [[0x80], [0xC3], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xFF]];
+        foreach (var sequence in sequences)
+        {
+            var at = template.IndexOf('#', StringComparison.Ordinal);
+            byte[] body = [.. Encoding.UTF8.GetBytes(template[..at]), .. sequence, .. Encoding.UTF8.GetBytes(template[(at + 1)..])];
+
+            var request = InferenceRequest.Parse(body, RequestKind.Chat, out var error);
+
+            Assert.Null(request);
+            Assert.NotNull(error);
+            Assert.Equal(400, error.StatusCode);
+            Assert.Equal("invalid_json", error.Code);
+            Assert.Equal("The request body is not valid JSON: it is not valid UTF-8.", error.Message);
+        }
+    }
 }

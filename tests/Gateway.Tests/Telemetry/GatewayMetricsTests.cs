@@ -135,12 +135,14 @@ public sealed class GatewayMetricsTests
         Assert.Equal(
             [
                 "gateway_rejected_total{service=\"llama\",reason=\"bad_request\"} 0",
+                "gateway_rejected_total{service=\"llama\",reason=\"internal_error\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"not_found\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"queue_full\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"queue_timeout\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"too_large\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"unavailable\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"bad_request\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"internal_error\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"not_found\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_full\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_timeout\"} 0",
@@ -172,6 +174,7 @@ public sealed class GatewayMetricsTests
             [
                 "gateway_rejected_total{service=\"none\",reason=\"not_found\"} 1",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"bad_request\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"internal_error\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"not_found\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_full\"} 1",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_timeout\"} 0",
