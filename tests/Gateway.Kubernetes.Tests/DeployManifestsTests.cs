@@ -28,26 +28,37 @@ public sealed class DeployManifestsTests
     }
 
     [Fact]
-    public void Rbac_GrantsExactlyTheCallsTheGatewayMakes()
+    public void Rbac_GrantsExactlyTheCallsTheGatewayMakes_OnTheObjectsItsConfigurationNames()
     {
         var objects = KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(Folder, "rbac.yaml")));
+        var options = GatewayConfiguration.Load(new ConfigurationBuilder().AddJsonFile(Path.Combine(Folder, "gateway.json")).Build());
 
+        // What the configuration asks the gateway to touch by name: its scale targets and its Lease.
+        var named = new List<string>();
+        foreach (var pool in options.Services.SelectMany(s => s.Pools))
+        {
+            if (pool.Scaling?.Kubernetes is { } target)
+            {
+                named.AddRange(target.Kind == KubernetesScaleTargetKind.Deployment
+                    ? [$"apps deployments/scale patch {target.Name}"]
+                    : [$"serving.kserve.io inferenceservices get {target.Name}", $"serving.kserve.io inferenceservices patch {target.Name}"]);
+            }
+        }
+
+        var lease = options.Kubernetes.LeaderElection.LeaseName;
+        named.AddRange([$"coordination.k8s.io leases get {lease}", $"coordination.k8s.io leases update {lease}"]);
+
+        string[] unnamed =
+        [
+            "coordination.k8s.io leases create *",
+            "core pods get *",
+            "core pods patch *",
+            "discovery.k8s.io endpointslices list *",
+            "discovery.k8s.io endpointslices watch *",
+        ];
         var role = Assert.Single(objects.OfType<V1Role>());
-        Assert.Equal(
-            [
-                "apps deployments/scale patch",
-                "coordination.k8s.io leases create",
-                "coordination.k8s.io leases get",
-                "coordination.k8s.io leases update",
-                "core pods get",
-                "core pods patch",
-                "discovery.k8s.io endpointslices list",
-                "discovery.k8s.io endpointslices watch",
-                "serving.kserve.io inferenceservices get",
-                "serving.kserve.io inferenceservices patch",
-            ],
-            Grants(role.Rules));
-        Assert.Equal(["core nodes get"], Grants(Assert.Single(objects.OfType<V1ClusterRole>()).Rules));
+        Assert.Equal([.. named.Concat(unnamed).Order(StringComparer.Ordinal)], Grants(role.Rules));
+        Assert.Equal(["core nodes get *"], Grants(Assert.Single(objects.OfType<V1ClusterRole>()).Rules));
         Assert.All(objects.OfType<V1RoleBinding>(), binding => Assert.Equal("inference-gateway", Assert.Single(binding.Subjects).Name));
         Assert.All(objects.OfType<V1ClusterRoleBinding>(), binding => Assert.Equal("inference-gateway", Assert.Single(binding.Subjects).Name));
     }
@@ -71,7 +82,8 @@ public sealed class DeployManifestsTests
              from apiGroup in rule.ApiGroups
              from resource in rule.Resources
              from verb in rule.Verbs
-             select $"{(apiGroup.Length == 0 ? "core" : apiGroup)} {resource} {verb}").Order(StringComparer.Ordinal)];
+             from name in rule.ResourceNames is { Count: > 0 } names ? names : ["*"]
+             select $"{(apiGroup.Length == 0 ? "core" : apiGroup)} {resource} {verb} {name}").Order(StringComparer.Ordinal)];
 
     private static string RepositoryRoot()
     {
