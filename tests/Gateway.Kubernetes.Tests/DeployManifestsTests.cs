@@ -77,6 +77,42 @@ public sealed class DeployManifestsTests
         Assert.Equal(2, deployment.Spec.Replicas);
     }
 
+    [Fact]
+    public void Deployment_GracePeriod_OutlastsThePreStopWaitTheDrainAndTheStop()
+    {
+        var deployment = KubernetesYaml.Deserialize<V1Deployment>(File.ReadAllText(Path.Combine(Folder, "deployment.yaml")));
+        var options = GatewayConfiguration.Load(new ConfigurationBuilder().AddJsonFile(Path.Combine(Folder, "gateway.json")).Build());
+
+        var pod = deployment.Spec.Template.Spec;
+        var preStop = Assert.Single(pod.Containers).Lifecycle.PreStop.Sleep.Seconds;
+        Assert.Equal(5, preStop);
+
+        // What the gateway itself takes after SIGTERM: the drain, then the host's stop of the rest (10 s, no Process pools here).
+        var gatewayStop = options.DrainTimeoutSeconds + 10;
+        Assert.True(pod.TerminationGracePeriodSeconds >= preStop + gatewayStop + 10,
+            $"terminationGracePeriodSeconds {pod.TerminationGracePeriodSeconds} leaves no margin over {preStop} s preStop + {gatewayStop} s stop");
+    }
+
+    [Fact]
+    public void DisruptionBudgetAndNetworkPolicy_KeepAReplicaUp_AndOpenTheAdminPortOnlyToMonitoring()
+    {
+        var kustomization = File.ReadAllText(Path.Combine(Folder, "kustomization.yaml"));
+        Assert.Contains("  - pdb.yaml\n", kustomization, StringComparison.Ordinal);
+        Assert.Contains("  - networkpolicy.yaml\n", kustomization, StringComparison.Ordinal);
+
+        var budget = KubernetesYaml.Deserialize<V1PodDisruptionBudget>(File.ReadAllText(Path.Combine(Folder, "pdb.yaml")));
+        Assert.Equal("1", budget.Spec.MaxUnavailable.Value);
+        Assert.Equal("inference-gateway", budget.Spec.Selector.MatchLabels["app.kubernetes.io/name"]);
+
+        var policy = KubernetesYaml.Deserialize<V1NetworkPolicy>(File.ReadAllText(Path.Combine(Folder, "networkpolicy.yaml")));
+        var rules = policy.Spec.Ingress;
+        Assert.Equal(2, rules.Count);
+        Assert.Null(rules[0].FromProperty);
+        Assert.Equal("http", Assert.Single(rules[0].Ports).Port.Value);
+        Assert.Equal("admin", Assert.Single(rules[1].Ports).Port.Value);
+        Assert.Equal("monitoring", Assert.Single(rules[1].FromProperty).NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+    }
+
     private static string[] Grants(IEnumerable<V1PolicyRule> rules) =>
         [.. (from rule in rules
              from apiGroup in rule.ApiGroups
