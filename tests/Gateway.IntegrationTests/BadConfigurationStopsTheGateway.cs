@@ -1,4 +1,5 @@
 using Gateway.Testing;
+using Xunit.Abstractions;
 
 namespace Gateway.IntegrationTests;
 
@@ -6,7 +7,7 @@ namespace Gateway.IntegrationTests;
 /// The gateway host refuses to start on a bad configuration: exit code 2 and a message naming the key path
 /// and what is wrong, so an operator can fix the file or the environment variable that set it.
 /// </summary>
-public sealed class BadConfigurationStopsTheGateway : IDisposable
+public sealed class BadConfigurationStopsTheGateway(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(30);
 
@@ -45,6 +46,49 @@ public sealed class BadConfigurationStopsTheGateway : IDisposable
     }
 
     [Fact]
+    public async Task AdminOnEveryAddressWithoutToken_ExitsWith2NamingTokenFile()
+    {
+        var path = Write(Configuration("\"AdminUrl\": \"http://0.0.0.0:0\""));
+
+        var (exitCode, error) = await RunGatewayAsync("--config", path);
+        output.WriteLine($"exit code {exitCode}, standard error:\n{error}");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(
+            "  Gateway:Admin:TokenFile: the admin listener binds 0.0.0.0 (Gateway:AdminUrl), so it needs a token: give TokenFile or TokenEnv, or set Gateway:Admin:AllowAnonymous",
+            error,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminTokenFileMissing_ExitsWith2NamingTokenFile()
+    {
+        var tokenFile = Path.Combine(_folder, "no-such-token");
+        var path = Write(Configuration($"\"AdminUrl\": \"http://0.0.0.0:0\", \"Admin\": {{ \"TokenFile\": \"{tokenFile}\" }}"));
+
+        var (exitCode, error) = await RunGatewayAsync("--config", path);
+        output.WriteLine($"exit code {exitCode}, standard error:\n{error}");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"  Gateway:Admin:TokenFile: cannot read the admin token from '{tokenFile}': ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminTokenVariableUnset_ExitsWith2NamingTokenEnv()
+    {
+        var path = Write(Configuration("\"AdminUrl\": \"http://0.0.0.0:0\", \"Admin\": { \"TokenEnv\": \"GATEWAY_TEST_ADMIN_TOKEN_NEVER_SET\" }"));
+
+        var (exitCode, error) = await RunGatewayAsync("--config", path);
+        output.WriteLine($"exit code {exitCode}, standard error:\n{error}");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(
+            "  Gateway:Admin:TokenEnv: the environment variable 'GATEWAY_TEST_ADMIN_TOKEN_NEVER_SET' that should hold the admin token is not set or empty",
+            error,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MissingFile_ExitsWith2NamingIt()
     {
         var path = Path.Combine(_folder, "missing.json");
@@ -65,6 +109,19 @@ public sealed class BadConfigurationStopsTheGateway : IDisposable
         Assert.Equal(2, exitCode);
         Assert.Contains("invalid configuration", error, StringComparison.Ordinal);
     }
+
+    /// <summary>A valid configuration on ephemeral ports with <paramref name="listeners"/> (JSON members of Gateway) added.</summary>
+    private static string Configuration(string listeners) => $$"""
+        {
+          "Gateway": {
+            "PublicUrl": "http://127.0.0.1:0",
+            {{listeners}},
+            "Services": [
+              { "Name": "qwen-chat", "Models": [ "qwen" ], "Pools": [ { "Name": "on-prem", "Static": [ "http://127.0.0.1:8000" ] } ] }
+            ]
+          }
+        }
+        """;
 
     private string Write(string json)
     {

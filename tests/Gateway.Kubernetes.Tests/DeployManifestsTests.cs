@@ -28,6 +28,22 @@ public sealed class DeployManifestsTests
     }
 
     [Fact]
+    public void AdminToken_IsReadFromTheSecretTheDeploymentMounts()
+    {
+        var options = GatewayConfiguration.Load(new ConfigurationBuilder().AddJsonFile(Path.Combine(Folder, "gateway.json")).Build());
+        var pod = KubernetesYaml.Deserialize<V1Deployment>(File.ReadAllText(Path.Combine(Folder, "deployment.yaml"))).Spec.Template.Spec;
+
+        // The admin listener binds every address of the pod, so it must have a token, and not by AllowAnonymous.
+        Assert.Equal(("http://0.0.0.0:9090", "/etc/gateway-admin/token", null, false), (options.AdminUrl, options.Admin.TokenFile, options.Admin.TokenEnv, options.Admin.AllowAnonymous));
+        var mount = Assert.Single(Assert.Single(pod.Containers).VolumeMounts, m => m.MountPath == Path.GetDirectoryName(options.Admin.TokenFile));
+        Assert.True(mount.ReadOnlyProperty);
+        var secret = Assert.Single(pod.Volumes, v => v.Name == mount.Name).Secret;
+        Assert.Equal("inference-gateway-admin", secret.SecretName);
+        var item = Assert.Single(secret.Items);
+        Assert.Equal(("token", Path.GetFileName(options.Admin.TokenFile)), (item.Key, item.Path));
+    }
+
+    [Fact]
     public void Rbac_GrantsExactlyTheCallsTheGatewayMakes_OnTheObjectsItsConfigurationNames()
     {
         var objects = KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(Folder, "rbac.yaml")));

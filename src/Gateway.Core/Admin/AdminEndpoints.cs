@@ -12,10 +12,32 @@ namespace Gateway.Admin;
 /// <summary>
 /// The admin listener's routes: <c>/healthz</c> (the process runs), <c>/readyz</c> (every pool has its
 /// minimum of ready replicas) and <c>/admin/status</c> (services, pools, replicas with their scraped load, and queues
-/// as JSON).
+/// as JSON). With an <see cref="AdminToken"/>, every route but the kubelet's probes (and <c>/metrics</c> unless
+/// <see cref="Configuration.AdminOptions.ProtectMetrics"/>) answers only a request that carries it.
 /// </summary>
 internal static class AdminEndpoints
 {
+    private static readonly PathString Healthz = new("/healthz");
+    private static readonly PathString Readyz = new("/readyz");
+    private static readonly PathString Metrics = new("/metrics");
+
+    /// <summary>Builds the admin listener's pipeline: the token check when there is a token, then the routes.</summary>
+    public static void Build(IApplicationBuilder admin, AdminToken? token, bool protectMetrics)
+    {
+        if (token is not null)
+        {
+            // Everything not explicitly open is checked, so a route added later is protected by default.
+            admin.Use((context, next) => IsOpen(context.Request.Path, protectMetrics) ? next(context) : token.AuthorizeAsync(context, next));
+        }
+
+        admin.UseRouting();
+        admin.UseEndpoints(Map);
+    }
+
+    /// <summary>Whether <paramref name="path"/> answers without the token: the probes, and the metrics unless protected.</summary>
+    public static bool IsOpen(PathString path, bool protectMetrics) =>
+        path.Equals(Healthz) || path.Equals(Readyz) || (!protectMetrics && path.Equals(Metrics));
+
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/healthz", static context => WriteTextAsync(context.Response, 200, "ok"));
@@ -29,7 +51,7 @@ internal static class AdminEndpoints
                 ? WriteTextAsync(context.Response, 200, "ready")
                 : WriteTextAsync(context.Response, 503, notReady);
         });
-        endpoints.MapMetrics("/metrics", endpoints.ServiceProvider.GetRequiredService<GatewayMetrics>().Registry);
+        endpoints.MapMetrics(Metrics, endpoints.ServiceProvider.GetRequiredService<GatewayMetrics>().Registry);
         endpoints.MapGet("/admin/status", static context => WriteStatusAsync(
             context.Response,
             context.RequestServices.GetRequiredService<GatewayTopology>(),

@@ -18,6 +18,12 @@ public sealed class GatewayOptions
     /// <summary>Largest request body accepted; above it the answer is 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>Who may read the admin listener: its bearer token, asked for when it binds an address other than loopback.</summary>
+    public AdminOptions Admin { get; set; } = new();
+
+    /// <summary>Connection, header-time and body-rate limits of the listeners (Kestrel's).</summary>
+    public ListenerLimitsOptions Limits { get; set; } = new();
+
     /// <summary>How requests are sent to replicas.</summary>
     public ForwardingOptions Forwarding { get; set; } = new();
 

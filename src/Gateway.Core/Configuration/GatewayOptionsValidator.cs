@@ -32,6 +32,8 @@ internal static class GatewayOptionsValidator
         }
 
         OptionsChecks.Positive(errors, $"{Root}:DrainTimeoutSeconds", options.DrainTimeoutSeconds);
+        AdminOptionsValidator.Check(errors, options.Admin, $"{Root}:Admin", adminUri, $"{Root}:AdminUrl");
+        ListenerLimitsOptionsValidator.Check(errors, options.Limits, $"{Root}:Limits");
         ForwardingOptionsValidator.Check(errors, options.Forwarding, $"{Root}:Forwarding");
         KubernetesClusterOptionsValidator.Check(errors, options.Kubernetes, $"{Root}:Kubernetes");
         if (options.Services.Count == 0)

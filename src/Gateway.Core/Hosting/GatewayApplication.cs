@@ -11,6 +11,7 @@ using Gateway.Scaling;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -55,20 +56,25 @@ public static class GatewayApplication
 
             // The gateway enforces its own body limit with an OpenAI-style 413; Kestrel's must not be lower.
             kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxRequestBodyBytes + 1, 30_000_000);
+            var limits = options.Limits;
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(limits.RequestHeadersTimeoutSeconds);
+            kestrel.Limits.MinRequestBodyDataRate = limits.MinRequestBodyBytesPerSecond > 0
+                ? new MinDataRate(limits.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(limits.MinRequestBodyGraceSeconds))
+                : null;
             listeners.Configure(kestrel, options.PublicUrl, options.AdminUrl);
         });
         builder.Services.AddSingleton(listeners);
         builder.Services.AddInferenceGateway(options);
         configure?.Invoke(builder.Services);
 
+        // Read now, after the options are validated and before anything listens, so a missing token stops the start
+        // with the key to fix.
+        var adminToken = AdminToken.Read(options.Admin, $"{GatewayOptions.SectionName}:Admin");
         var app = builder.Build();
         app.MapWhen(
             context => context.Connection.LocalPort == listeners.AdminPort,
-            admin =>
-            {
-                admin.UseRouting();
-                admin.UseEndpoints(AdminEndpoints.Map);
-            });
+            admin => AdminEndpoints.Build(admin, adminToken, options.Admin.ProtectMetrics));
         var endpoint = app.Services.GetRequiredService<InferenceEndpoint>();
         app.Run(endpoint.InvokeAsync);
         return app;

@@ -33,7 +33,9 @@ internal sealed class RequestBody : IDisposable
             return null;
         }
 
-        var size = (int)Math.Min(declared is > 0 ? declared.Value : InitialSize, limit + 1);
+        // The declared length is only a claim: the buffer starts small and grows with the bytes that arrive, so a client
+        // announcing megabytes and sending ten costs ten bytes' worth, not the megabytes.
+        var size = (int)Math.Min(declared is > 0 ? Math.Min(declared.Value, InitialSize) : InitialSize, limit + 1);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
         var length = 0;
         try

@@ -54,10 +54,11 @@ internal sealed class GatewayFixture : IAsyncDisposable
 
     /// <summary>
     /// Starts one simulator per entry of <paramref name="simulators"/> (its command-line flags), then a gateway
-    /// with the options <paramref name="options"/> builds from them, listening on ephemeral loopback ports.
+    /// with the options <paramref name="options"/> builds from them, listening on ephemeral loopback ports (the admin
+    /// listener on <paramref name="adminUrl"/>: <c>http://0.0.0.0:0</c> for a test of a non-loopback admin listener).
     /// </summary>
     public static async Task<GatewayFixture> StartAsync(
-        IReadOnlyList<string[]> simulators, Func<IReadOnlyList<SimulatorProcess>, GatewayOptions> options)
+        IReadOnlyList<string[]> simulators, Func<IReadOnlyList<SimulatorProcess>, GatewayOptions> options, string adminUrl = "http://127.0.0.1:0")
     {
         var starting = simulators.Select(args => SimulatorProcess.StartAsync(args)).ToArray();
         try
@@ -83,7 +84,7 @@ internal sealed class GatewayFixture : IAsyncDisposable
             await Task.WhenAll(processes.Select(WarmUpAsync));
             var gatewayOptions = options(processes);
             gatewayOptions.PublicUrl = "http://127.0.0.1:0";
-            gatewayOptions.AdminUrl = "http://127.0.0.1:0";
+            gatewayOptions.AdminUrl = adminUrl;
 
             // Only warnings and errors: a failing test's output then shows what went wrong, not every request.
             var configuration = new ConfigurationBuilder()

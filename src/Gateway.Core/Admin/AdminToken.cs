@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using System.Text;
+using Gateway.Configuration;
+using Microsoft.Extensions.Primitives;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// The bearer token the admin listener asks for, read once at start from <see cref="AdminOptions.TokenFile"/> or the
+/// variable <see cref="AdminOptions.TokenEnv"/> names. It is compared in constant time and never written anywhere:
+/// not to logs, not to an answer, not to an exception message.
+/// </summary>
+internal sealed class AdminToken
+{
+    private readonly byte[] _expected;
+
+    private AdminToken(byte[] expected) => _expected = expected;
+
+    /// <summary>
+    /// The token of <paramref name="options"/>, or null when they name no source; throws
+    /// <see cref="GatewayConfigurationException"/> naming the key when the file cannot be read, or it or the variable is empty.
+    /// </summary>
+    public static AdminToken? Read(AdminOptions options, string path, Func<string, string?>? environment = null)
+    {
+        string? token;
+        if (options.TokenFile is { } file)
+        {
+            try
+            {
+                token = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The exception's message names the file and the reason, never its content.
+                throw new GatewayConfigurationException([$"{path}:TokenFile: cannot read the admin token from '{file}': {e.Message}"]);
+            }
+
+            token = token.Trim();
+            if (token.Length == 0)
+            {
+                throw new GatewayConfigurationException([$"{path}:TokenFile: the admin token file '{file}' is empty"]);
+            }
+        }
+        else if (options.TokenEnv is { } variable)
+        {
+            token = (environment ?? Environment.GetEnvironmentVariable)(variable)?.Trim();
+            if (string.IsNullOrEmpty(token))
+            {
+                throw new GatewayConfigurationException([$"{path}:TokenEnv: the environment variable '{variable}' that should hold the admin token is not set or empty"]);
+            }
+        }
+        else
+        {
+            return null;
+        }
+
+        return new AdminToken(Encoding.UTF8.GetBytes(token));
+    }
+
+    /// <summary>Whether <paramref name="authorization"/> is exactly one <c>Bearer</c> credential equal to the token.</summary>
+    public bool Accepts(StringValues authorization)
+    {
+        if (authorization.Count != 1 || authorization[0] is not { } value)
+        {
+            return false;
+        }
+
+        const string Scheme = "Bearer ";
+        if (!value.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var presented = Encoding.UTF8.GetBytes(value.AsSpan(Scheme.Length).Trim().ToString());
+
+        // FixedTimeEquals takes as long for a near miss as for a wild guess (it does reveal a length mismatch).
+        return CryptographicOperations.FixedTimeEquals(presented, _expected);
+    }
+
+    /// <summary>Lets a request through when it carries the token; else answers 401 with a challenge and nothing about the token.</summary>
+    public async Task AuthorizeAsync(HttpContext context, RequestDelegate next)
+    {
+        if (Accepts(context.Request.Headers.Authorization))
+        {
+            await next(context);
+            return;
+        }
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status401Unauthorized;
+        response.Headers.WWWAuthenticate = "Bearer";
+        response.Headers.CacheControl = "no-store";
+        response.ContentType = "text/plain; charset=utf-8";
+        await response.WriteAsync("unauthorized: send Authorization: Bearer <admin token>\n", context.RequestAborted);
+    }
+}
