@@ -33,6 +33,7 @@ internal static class GatewayOptionsValidator
 
         OptionsChecks.Positive(errors, $"{Root}:DrainTimeoutSeconds", options.DrainTimeoutSeconds);
         ForwardingOptionsValidator.Check(errors, options.Forwarding, $"{Root}:Forwarding");
+        ForwardedHeadersOptionsValidator.Check(errors, options.ForwardedHeaders, $"{Root}:ForwardedHeaders");
         KubernetesClusterOptionsValidator.Check(errors, options.Kubernetes, $"{Root}:Kubernetes");
         if (options.Services.Count == 0)
         {
