@@ -5,6 +5,7 @@ using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Model;
 using Gateway.Telemetry;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Requests;
 
@@ -14,12 +15,25 @@ namespace Gateway.Requests;
 /// any failure in OpenAI's error shape.
 /// </summary>
 internal sealed class InferenceEndpoint(
-    GatewayTopology topology, ServiceQueues queues, ReplicaForwarder forwarder, GatewayMetrics metrics, GatewayOptions options, TimeProvider time)
+    GatewayTopology topology, ServiceQueues queues, ReplicaForwarder forwarder, GatewayMetrics metrics, GatewayOptions options, TimeProvider time,
+    ILogger<InferenceEndpoint> logger)
 {
     private static readonly string[] PostOnly = ["POST"];
     private static readonly string[] GetOnly = ["GET"];
+    private static readonly Func<ILogger, string, IDisposable?> RequestScope = LoggerMessage.DefineScope<string>("RequestId:{RequestId}");
 
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
+    {
+        // First, so that every answer (the replica's, the gateway's errors, an unhandled failure's 500 by TraceIdentifier)
+        // and every log line of the request carry the id.
+        var requestId = RequestId.Establish(context);
+        using (RequestScope(logger, requestId))
+        {
+            await DispatchAsync(context);
+        }
+    }
+
+    private Task DispatchAsync(HttpContext context)
     {
         var request = context.Request;
         var path = request.Path.Value;
