@@ -6,7 +6,8 @@ namespace Gateway.Forwarding;
 
 /// <summary>
 /// The headers a replica gets beyond what YARP copies, done as a proxy should (RFC 9110 section 7.6.1): the headers the
-/// client's <c>Connection</c> header names are hop-by-hop and dropped (YARP drops only the fixed hop-by-hop set); the replica gets its own authority as Host (unless
+/// client's <c>Connection</c> header names are hop-by-hop and dropped (YARP drops only the fixed hop-by-hop set); the
+/// client's credentials are never forwarded; the replica gets its own authority as Host (unless
 /// <see cref="ForwardingOptions.KeepClientHost"/>); <c>X-Forwarded-For</c>, <c>-Proto</c> and <c>-Host</c> say who
 /// the client is, appended to the client's own only when its connection comes from
 /// <see cref="ForwardedHeadersOptions.KnownNetworks"/>; <c>x-request-id</c> is the request's <see cref="RequestId"/>.
@@ -41,6 +42,8 @@ internal sealed class ReplicaRequestHeaders
         var headers = proxyRequest.Headers;
         RemoveConnectionOptions(request.Headers.Connection, proxyRequest);
 
+        // The gateway holds the replicas' credentials, if any; a client's key means nothing to a replica and must not leak to it.
+        headers.Authorization = null;
         if (!_keepClientHost)
         {
             // No Host header: HttpClient sends the request address's authority, the replica's own.

@@ -91,6 +91,16 @@ public sealed class ReplicaRequestHeadersTests
         Assert.Equal("3", Value(proxy, "X-Kept"));
     }
 
+    [Fact]
+    public void Apply_ClientsAuthorization_NeverReachesTheReplica()
+    {
+        var (context, proxy) = Request("127.0.0.1", ("Authorization", "Bearer sk-client-key"));
+
+        Headers().Apply(context, proxy);
+
+        Assert.Null(Value(proxy, "Authorization"));
+    }
+
     [Theory]
     [InlineData(false, null)]
     [InlineData(true, "qwen-chat-default.example.com")]
