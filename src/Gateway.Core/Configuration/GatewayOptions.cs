@@ -27,6 +27,9 @@ public sealed class GatewayOptions
     /// <summary>How requests are sent to replicas.</summary>
     public ForwardingOptions Forwarding { get; set; } = new();
 
+    /// <summary>Whose <c>X-Forwarded-*</c> headers the gateway believes (see <see cref="ForwardedHeadersOptions"/>).</summary>
+    public ForwardedHeadersOptions ForwardedHeaders { get; set; } = new();
+
     /// <summary>Seconds in-flight answers get to finish after SIGTERM or Ctrl+C before replicas are stopped.</summary>
     public double DrainTimeoutSeconds { get; set; } = 30;
 
@@ -55,6 +58,12 @@ public sealed class ForwardingOptions
     /// the gateway makes; false forwards such requests byte for byte and leaves their tokens uncounted.
     /// </summary>
     public bool AskForStreamUsage { get; set; } = true;
+
+    /// <summary>
+    /// Send the client's Host header to the replica instead of the replica's own authority. Off by default: a replica
+    /// is addressed by what configuration says it is, and a vLLM server has no use for the public host name.
+    /// </summary>
+    public bool KeepClientHost { get; set; }
 }
 
 /// <summary>One inference service (a KServe InferenceService): its names, its queue and its pools of replicas.</summary>

@@ -35,6 +35,7 @@ internal static class GatewayOptionsValidator
         AdminOptionsValidator.Check(errors, options.Admin, $"{Root}:Admin", adminUri, $"{Root}:AdminUrl");
         ListenerLimitsOptionsValidator.Check(errors, options.Limits, $"{Root}:Limits");
         ForwardingOptionsValidator.Check(errors, options.Forwarding, $"{Root}:Forwarding");
+        ForwardedHeadersOptionsValidator.Check(errors, options.ForwardedHeaders, $"{Root}:ForwardedHeaders");
         KubernetesClusterOptionsValidator.Check(errors, options.Kubernetes, $"{Root}:Kubernetes");
         if (options.Services.Count == 0)
         {

@@ -5,7 +5,8 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Forwarding;
 
 /// <summary>
-/// Every replica's request and answer handling: YARP's default header copying, the replica's API addresses (built
+/// Every replica's request and answer handling: YARP's default header copying and the proxy's own headers
+/// (<see cref="ReplicaRequestHeaders"/>), the replica's API addresses (built
 /// once, see <see cref="Replica.ChatCompletionsAddress"/>), the request body handed to
 /// <see cref="BufferedRequestBodyHandler"/>, plus two decisions taken when a replica's answer arrives, before any of
 /// it goes to the client, and recorded in the request's <see cref="ForwardingAttempt"/>: a 503 is held back (the
@@ -14,16 +15,15 @@ namespace Gateway.Forwarding;
 /// </summary>
 internal sealed class ReplicaAnswerTransformer : HttpTransformer
 {
-    /// <summary>The one instance: everything per request is in the attempt.</summary>
-    public static readonly ReplicaAnswerTransformer Instance = new();
+    private readonly ReplicaRequestHeaders _headers;
 
-    private ReplicaAnswerTransformer()
-    {
-    }
+    /// <summary>One per forwarder: everything per request is in the attempt.</summary>
+    public ReplicaAnswerTransformer(ReplicaRequestHeaders headers) => _headers = headers;
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        _headers.Apply(httpContext, proxyRequest);
 
         // YARP builds the address only when the transformer has not; any other path or a query string is left to it.
         var request = httpContext.Request;
@@ -55,6 +55,10 @@ internal sealed class ReplicaAnswerTransformer : HttpTransformer
         }
 
         var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+
+        // The client gets the gateway's id, whatever the replica echoed (it was sent the same one; a second copy would
+        // make the header a list).
+        httpContext.Response.Headers[RequestId.HeaderName] = httpContext.TraceIdentifier;
 
         // The header as copied, read as a string: parsing the replica's Content-Type would cost every answer an object.
         if (copyBody && attempt is not null && httpContext.Response.ContentType is { } contentType

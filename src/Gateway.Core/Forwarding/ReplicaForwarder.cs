@@ -25,6 +25,7 @@ internal sealed partial class ReplicaForwarder
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _client;
     private readonly ForwarderRequestConfig _requestConfig;
+    private readonly ReplicaAnswerTransformer _transformer;
     private readonly ReplicaHealthMonitor _health;
     private readonly GatewayMetrics _metrics;
     private readonly int _maxAttempts;
@@ -32,7 +33,7 @@ internal sealed partial class ReplicaForwarder
     private readonly ILogger<ReplicaForwarder> _logger;
 
     public ReplicaForwarder(
-        IHttpForwarder forwarder, ForwardingOptions options, ReplicaHealthMonitor health, GatewayMetrics metrics, ILogger<ReplicaForwarder> logger)
+        IHttpForwarder forwarder, ForwardingOptions options, ForwardedHeadersOptions forwarded, ReplicaHealthMonitor health, GatewayMetrics metrics, ILogger<ReplicaForwarder> logger)
     {
         _metrics = metrics;
         _forwarder = forwarder;
@@ -44,6 +45,7 @@ internal sealed partial class ReplicaForwarder
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
             ActivityTimeout = TimeSpan.FromSeconds(options.FirstByteTimeoutSeconds),
         };
+        _transformer = new ReplicaAnswerTransformer(new ReplicaRequestHeaders(options, forwarded));
         _health = health;
         _maxAttempts = options.MaxAttempts;
         _retryAfterSeconds = 1;
@@ -67,7 +69,7 @@ internal sealed partial class ReplicaForwarder
                 ForwarderError error;
                 try
                 {
-                    error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, ReplicaAnswerTransformer.Instance);
+                    error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, _transformer);
                 }
                 finally
                 {
@@ -168,7 +170,7 @@ internal sealed partial class ReplicaForwarder
             : new OpenAIError(502, "server_error", "upstream_disconnected", $"Replica {replica.Id} stopped answering in the middle of the stream.");
         try
         {
-            await WriteErrorEventAsync(context.Response, ended, context.RequestAborted);
+            await WriteErrorEventAsync(context.Response, ended, context.TraceIdentifier, context.RequestAborted);
             LogStreamEndedWithError(_logger, replica.Id);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
@@ -182,13 +184,13 @@ internal sealed partial class ReplicaForwarder
     /// vLLM's end of a failed stream: a <c>data:</c> event holding the error object, then <c>[DONE]</c>. The leading
     /// blank line closes the last event should the replica have stopped between its lines.
     /// </summary>
-    private static async Task WriteErrorEventAsync(HttpResponse response, OpenAIError error, CancellationToken cancellationToken)
+    private static async Task WriteErrorEventAsync(HttpResponse response, OpenAIError error, string requestId, CancellationToken cancellationToken)
     {
         var writer = response.BodyWriter;
         writer.Write("\ndata: "u8);
         using (var json = new Utf8JsonWriter(writer))
         {
-            error.WriteTo(json);
+            error.WriteTo(json, requestId);
         }
 
         writer.Write("\n\ndata: [DONE]\n\n"u8);

@@ -91,6 +91,7 @@ public static class GatewayApplication
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         services.AddSingleton(options.Forwarding);
+        services.AddSingleton(options.ForwardedHeaders);
         services.AddSingleton(new GatewayTopology(options));
         services.AddSingleton(sp => new ServiceQueues(sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), Random.Shared));
         services.AddHttpForwarder();

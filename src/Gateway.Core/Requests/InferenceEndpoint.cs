@@ -25,37 +25,27 @@ internal sealed partial class InferenceEndpoint(
 {
     private static readonly string[] PostOnly = ["POST"];
     private static readonly string[] GetOnly = ["GET"];
+    private static readonly Func<ILogger, string, IDisposable?> RequestScope = LoggerMessage.DefineScope<string>("RequestId:{RequestId}");
 
     /// <summary>
-    /// Answers one request of the public listener. Whatever fails unexpectedly on the way is answered 500 in OpenAI's
-    /// shape, naming the request's id, or, once the answer has started, ends it by aborting the connection: a client
-    /// never gets an empty 500 or a truncated answer that looks whole.
+    /// Answers one request of the public listener. It first settles the request's id (the client's x-request-id or a new
+    /// one), so that every answer and log line carries it. Whatever fails unexpectedly on the way is answered 500 in
+    /// OpenAI's shape, naming the request's id, or, once the answer has started, ends it by aborting the connection: a
+    /// client never gets an empty 500 or a truncated answer that looks whole.
     /// </summary>
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
     {
-        Task answer;
-        try
+        var requestId = RequestId.Establish(context);
+        using (RequestScope(logger, requestId))
         {
-            answer = DispatchAsync(context);
-        }
-        catch (Exception e)
-        {
-            return FailAsync(context, e);
-        }
-
-        // Only an answer still under way pays for the wrapper that waits for its failure.
-        return answer.IsCompletedSuccessfully ? answer : GuardAsync(context, answer);
-    }
-
-    private async Task GuardAsync(HttpContext context, Task answer)
-    {
-        try
-        {
-            await answer;
-        }
-        catch (Exception e)
-        {
-            await FailAsync(context, e);
+            try
+            {
+                await DispatchAsync(context);
+            }
+            catch (Exception e)
+            {
+                await FailAsync(context, e);
+            }
         }
     }
 
@@ -81,7 +71,7 @@ internal sealed partial class InferenceEndpoint(
         // Headers set before the failure (a replica's, the observer's) are not part of this answer.
         response.Clear();
         return AnswerAsync(context, null, new OpenAIError(500, "server_error", "internal_error",
-            $"The gateway failed unexpectedly on request {context.TraceIdentifier}; retry, and quote the id if it keeps failing."));
+            "The gateway failed unexpectedly; retry, and quote the request id if it keeps failing."));
     }
 
     private Task DispatchAsync(HttpContext context)

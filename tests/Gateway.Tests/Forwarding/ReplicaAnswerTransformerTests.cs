@@ -1,3 +1,4 @@
+using Gateway.Configuration;
 using Gateway.Forwarding;
 using Microsoft.AspNetCore.Http;
 using static Gateway.Tests.TestTopology;
@@ -11,7 +12,7 @@ public sealed class ReplicaAnswerTransformerTests
     [InlineData("/v1/completions")]
     public async Task TransformRequestAsync_ApiPath_AddressesTheReplicasSameInstanceEveryTime(string path)
     {
-        var transformer = ReplicaAnswerTransformer.Instance;
+        var transformer = NewTransformer();
 
         var first = await Transform(transformer, path, QueryString.Empty);
         var second = await Transform(transformer, path, QueryString.Empty);
@@ -23,7 +24,7 @@ public sealed class ReplicaAnswerTransformerTests
     [Fact]
     public async Task TransformRequestAsync_QueryStringOrOtherPath_LeavesTheAddressToYarp()
     {
-        var transformer = ReplicaAnswerTransformer.Instance;
+        var transformer = NewTransformer();
 
         Assert.Null(await Transform(transformer, "/v1/chat/completions", new QueryString("?a=1")));
         Assert.Null(await Transform(transformer, "/v1/models", QueryString.Empty));
@@ -32,7 +33,7 @@ public sealed class ReplicaAnswerTransformerTests
     [Fact]
     public async Task TransformRequestAsync_BodyHeldInMemory_HandsItToTheReplicaClient()
     {
-        var transformer = ReplicaAnswerTransformer.Instance;
+        var transformer = NewTransformer();
         using var body = new MemoryStream("{\"model\":\"qwen\"}"u8.ToArray());
         var context = new DefaultHttpContext();
         context.Request.Method = "POST";
@@ -46,6 +47,9 @@ public sealed class ReplicaAnswerTransformerTests
         Assert.True(proxyRequest.Options.TryGetValue(BufferedRequestBodyHandler.BodyKey, out var handed));
         Assert.Same(body, handed);
     }
+
+    private static ReplicaAnswerTransformer NewTransformer() =>
+        new(new ReplicaRequestHeaders(new ForwardingOptions(), new ForwardedHeadersOptions()));
 
     /// <summary>The attempt the forwarder puts in the request's features: the replica at <c>http://127.0.0.1:8000</c>, placed once for all tests.</summary>
     private static readonly ForwardingAttempt Attempt = NewAttempt();

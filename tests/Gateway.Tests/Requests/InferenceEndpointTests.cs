@@ -50,7 +50,9 @@ public sealed class InferenceEndpointTests : IAsyncDisposable
 
     private static DefaultHttpContext BrokenBodyRequest()
     {
-        var context = new DefaultHttpContext { TraceIdentifier = "0HN8:00000007" };
+        // The client's request id becomes the request's identifier.
+        var context = new DefaultHttpContext();
+        context.Request.Headers["x-request-id"] = "0HN8:00000007";
         context.Request.Method = "POST";
         context.Request.Path = "/v1/chat/completions";
         context.Request.Host = new HostString("qwen-chat-default.example.com");
@@ -74,7 +76,7 @@ public sealed class InferenceEndpointTests : IAsyncDisposable
         using var answer = JsonDocument.Parse(((MemoryStream)context.Response.Body).ToArray());
         var error = answer.RootElement.GetProperty("error");
         Assert.Equal(
-            "The gateway failed unexpectedly on request 0HN8:00000007; retry, and quote the id if it keeps failing.",
+            "The gateway failed unexpectedly; retry, and quote the request id if it keeps failing. (request id 0HN8:00000007)",
             error.GetProperty("message").GetString());
         Assert.Equal("server_error", error.GetProperty("type").GetString());
         Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
