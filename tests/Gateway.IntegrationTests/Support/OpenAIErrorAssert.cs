@@ -6,7 +6,10 @@ namespace Gateway.IntegrationTests.Support;
 /// <summary>Checks an error the gateway answered itself: status, OpenAI's shape and its fields, exactly.</summary>
 internal static class OpenAIErrorAssert
 {
-    /// <summary>Asserts the status and <c>{"error":{"message","type","param","code"}}</c>; returns the message.</summary>
+    /// <summary>
+    /// Asserts the status and <c>{"error":{"message","type","param","code"}}</c>, and that the message ends with the
+    /// request's id as the <c>x-request-id</c> header echoes it; returns the message without that ending.
+    /// </summary>
     public static async Task<string> IsAsync(HttpResponseMessage response, HttpStatusCode status, string type, string code, string? param = null)
     {
         var text = await response.Content.ReadAsStringAsync();
@@ -28,8 +31,11 @@ internal static class OpenAIErrorAssert
             Assert.Equal(param, error.GetProperty("param").GetString());
         }
 
-        var message = error.GetProperty("message").GetString();
+        var message = error.GetProperty("message").GetString()!;
+        var suffix = $" (request id {Assert.Single(response.Headers.GetValues("x-request-id"))})";
+        Assert.EndsWith(suffix, message, StringComparison.Ordinal);
+        message = message[..^suffix.Length];
         Assert.False(string.IsNullOrWhiteSpace(message));
-        return message!;
+        return message;
     }
 }
