@@ -1,10 +1,5 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.IntegrationTests.Support;
 
@@ -15,10 +10,8 @@ namespace Gateway.IntegrationTests.Support;
 /// </summary>
 internal sealed class RecordingReplica : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private readonly List<Dictionary<string, string>> _requests = [];
-
-    private RecordingReplica(WebApplication app) => _app = app;
 
     /// <summary>The replica's address, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public Uri Address { get; private set; } = null!;
@@ -37,36 +30,28 @@ internal sealed class RecordingReplica : IAsyncDisposable
 
     public static async Task<RecordingReplica> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var replica = new RecordingReplica(app);
-        app.MapGet("/health", () => Results.Ok());
-        app.MapGet("/metrics", () => Results.Text(
-            "vllm:num_requests_running{model_name=\"qwen\"} 0\nvllm:num_requests_waiting{model_name=\"qwen\"} 0\nvllm:kv_cache_usage_perc{model_name=\"qwen\"} 0\n",
-            "text/plain; version=0.0.4"));
-        app.MapPost("/v1/chat/completions", async context =>
-        {
-            await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
-            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var header in context.Request.Headers)
-            {
-                headers[header.Key] = string.Join(", ", header.Value.ToArray());
-            }
-
-            lock (replica._requests)
-            {
-                replica._requests.Add(headers);
-            }
-
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(
-                """{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"qwen","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}""");
-        });
-        await app.StartAsync();
-        replica.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        var replica = new RecordingReplica();
+        (replica._app, replica.Address) = await LoopbackReplica.StartAsync(replica.AnswerAsync);
         return replica;
+    }
+
+    private async Task AnswerAsync(HttpContext context)
+    {
+        await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in context.Request.Headers)
+        {
+            headers[header.Key] = string.Join(", ", header.Value.ToArray());
+        }
+
+        lock (_requests)
+        {
+            _requests.Add(headers);
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(
+            """{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"qwen","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}""");
     }
 
     public async ValueTask DisposeAsync()

@@ -1,11 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.IntegrationTests.Support;
 
@@ -23,12 +18,11 @@ internal sealed class UnendingEventReplica : IAsyncDisposable
     private const int LineBytes = 1024;
     private const int BlockBytes = 64 * LineBytes;
 
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private readonly List<MemorySample> _samples = [];
 
     private int _ended;
 
-    private UnendingEventReplica(WebApplication app) => _app = app;
 
     /// <summary>Answers that have ended, written whole or cut off by the gateway.</summary>
     public int Ended => Volatile.Read(ref _ended);
@@ -53,19 +47,8 @@ internal sealed class UnendingEventReplica : IAsyncDisposable
 
     public static async Task<UnendingEventReplica> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var replica = new UnendingEventReplica(app);
-        app.MapGet("/health", () => Results.Ok());
-        app.MapGet("/metrics", () => Results.Text(
-            "vllm:num_requests_running{model_name=\"qwen\"} 0\nvllm:num_requests_waiting{model_name=\"qwen\"} 0\nvllm:kv_cache_usage_perc{model_name=\"qwen\"} 0\n",
-            "text/plain; version=0.0.4"));
-        app.MapPost("/v1/chat/completions", replica.AnswerAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        replica.Address = new Uri(address);
+        var replica = new UnendingEventReplica();
+        (replica._app, replica.Address) = await LoopbackReplica.StartAsync(replica.AnswerAsync);
         return replica;
     }
 
