@@ -18,7 +18,6 @@ internal sealed class ServiceQueue : ICapacityListener
     private readonly TimeProvider _time;
     private readonly int _maxWaiting;
     private readonly TimeSpan _maxWait;
-    private int _count;
     private volatile bool _closed;
 
     /// <summary>The queue of <paramref name="service"/>, placing with <paramref name="placement"/>; it listens to the service's pools from now on.</summary>
@@ -47,7 +46,7 @@ internal sealed class ServiceQueue : ICapacityListener
     public int RetryAfterSeconds { get; }
 
     /// <summary>Requests waiting now.</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count => _service.Waiting;
 
     /// <summary>Whether the queue was closed for a shutdown.</summary>
     public bool IsClosed => _closed;
@@ -74,7 +73,7 @@ internal sealed class ServiceQueue : ICapacityListener
 
         // Fast path: nobody is ahead, so taking a free slot now is fair; a request placed again goes first anyway.
         var again = avoid is not null;
-        if (again || Volatile.Read(ref _count) == 0)
+        if (again || _service.Waiting == 0)
         {
             var replica = Placement.TryReserve(_service, avoid);
             if (replica is not null)
@@ -140,7 +139,7 @@ internal sealed class ServiceQueue : ICapacityListener
     /// <summary>Hands free slots to waiters, oldest first, until the queue is empty or no replica has room.</summary>
     public void Dispatch()
     {
-        if (Volatile.Read(ref _count) == 0)
+        if (_service.Waiting == 0)
         {
             return;
         }
@@ -207,12 +206,8 @@ internal sealed class ServiceQueue : ICapacityListener
         }
     }
 
-    /// <summary>Under the lock: the count read without it, and the service's own count the scale controller reads as demand.</summary>
-    private void SetCount(int count)
-    {
-        _count = count;
-        _service.SetWaiting(count);
-    }
+    /// <summary>Under the lock: the count is kept on the service, where placement's fast path and the scale controller read it.</summary>
+    private void SetCount(int count) => _service.SetWaiting(count);
 
     private void Abandon(Waiter waiter)
     {
