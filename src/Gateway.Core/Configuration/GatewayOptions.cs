@@ -53,6 +53,14 @@ public sealed class ForwardingOptions
     public int MaxAttempts { get; set; } = 2;
 
     /// <summary>
+    /// The most bytes of one answer the gateway passes on from a replica. A streamed answer over it ends with an error
+    /// event (<c>answer_too_large</c>) and <c>[DONE]</c>; a plain one is answered 502 when its declared length is over,
+    /// and cut off otherwise. Far above a real answer (a 128k-token stream with 20 log-probabilities a token is under
+    /// 200 MB), it stops a replica that never ends an answer from holding a slot and the client's line for ever.
+    /// </summary>
+    public long MaxAnswerBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
     /// For a streamed request that does not ask for usage, ask the backend for it (<c>stream_options.include_usage</c>)
     /// and leave the usage event out of what the client gets, so its tokens are counted. The one body rewrite
     /// the gateway makes; false forwards such requests byte for byte and leaves their tokens uncounted.

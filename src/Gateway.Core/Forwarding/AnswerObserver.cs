@@ -10,7 +10,9 @@ namespace Gateway.Forwarding;
 /// <see cref="MaxPlainBytes"/> kept to read its usage), and notes what metrics need: the time
 /// to first token (the first event with generated text, or a plain answer's first byte) and the backend's
 /// token usage. When the gateway itself asked a stream for usage, the usage event is left out, so the client
-/// gets exactly the stream it asked for.
+/// gets exactly the stream it asked for. It also counts the replica's bytes: past
+/// <see cref="Configuration.ForwardingOptions.MaxAnswerBytes"/> it stops the copy (marking the request's
+/// <see cref="ForwardingAttempt.AnswerTooLarge"/>) and passes on only what the gateway writes after that, its error event.
 /// </summary>
 internal sealed class AnswerObserver : Stream
 {
@@ -22,14 +24,18 @@ internal sealed class AnswerObserver : Stream
     private readonly TimeProvider _time;
     private readonly long _arrival;
     private readonly bool _dropUsageEvents;
+    private readonly long _maxAnswerBytes;
+    private long _received;
+    private bool _tooLarge;
     private SseAnswerReader? _events;
     private ArrayBufferWriter<byte>? _eventOutput;
     private byte[]? _plain;
     private int _plainLength;
     private bool _inspected;
 
-    public AnswerObserver(HttpResponse response, TimeProvider time, long arrival, bool dropUsageEvents)
+    public AnswerObserver(HttpResponse response, TimeProvider time, long arrival, bool dropUsageEvents, long maxAnswerBytes)
     {
+        _maxAnswerBytes = maxAnswerBytes;
         _inner = response.Body;
         _response = response;
         _time = time;
@@ -59,6 +65,12 @@ internal sealed class AnswerObserver : Stream
     /// <summary>The answer has ended: passes on what is left and reads the usage of a plain answer.</summary>
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)
     {
+        if (_tooLarge)
+        {
+            // What the reader held of the answer past the limit is dropped with the rest of it.
+            return;
+        }
+
         if (_events is not null)
         {
             _eventOutput!.ResetWrittenCount();
@@ -81,6 +93,11 @@ internal sealed class AnswerObserver : Stream
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_tooLarge)
+        {
+            return _inner.WriteAsync(buffer, cancellationToken);
+        }
+
         var forwarded = Observe(buffer.Span) ?? buffer;
         return forwarded.IsEmpty ? ValueTask.CompletedTask : _inner.WriteAsync(forwarded, cancellationToken);
     }
@@ -90,6 +107,12 @@ internal sealed class AnswerObserver : Stream
 
     public override void Write(byte[] buffer, int offset, int count)
     {
+        if (_tooLarge)
+        {
+            _inner.Write(buffer, offset, count);
+            return;
+        }
+
         var forwarded = Observe(buffer.AsSpan(offset, count)) ?? buffer.AsMemory(offset, count);
         _inner.Write(forwarded.Span);
     }
@@ -119,6 +142,19 @@ internal sealed class AnswerObserver : Stream
     /// <summary>Notes what the chunk says and returns the bytes the client should get (null: the chunk as it is).</summary>
     private ReadOnlyMemory<byte>? Observe(ReadOnlySpan<byte> chunk)
     {
+        _received += chunk.Length;
+        if (_received > _maxAnswerBytes)
+        {
+            // The chunk that passes the limit goes nowhere; YARP stops reading the replica when this write fails.
+            _tooLarge = true;
+            if (_response.HttpContext.Features.Get<ForwardingAttempt>() is { } attempt)
+            {
+                attempt.AnswerTooLarge = true;
+            }
+
+            throw new AnswerTooLargeException(_maxAnswerBytes);
+        }
+
         if (!_inspected)
         {
             _inspected = true;

@@ -45,6 +45,13 @@ internal sealed class ForwardingAttempt
     /// <summary>Set by the transformer: the replica answered 503 and nothing of that answer reached the client.</summary>
     public bool HeldBack { get; set; }
 
+    /// <summary>
+    /// Set when the replica's answer is over <see cref="Configuration.ForwardingOptions.MaxAnswerBytes"/>: by the transformer
+    /// when its declared length says so (nothing of it reached the client), or by the <see cref="AnswerObserver"/> when
+    /// its bytes passed the limit on the way (the copy was stopped there).
+    /// </summary>
+    public bool AnswerTooLarge { get; set; }
+
     /// <summary>Set by the transformer for a streamed answer: stands in for the client's abort while YARP copies it.</summary>
     public DeferredAbort? DeferredAbort { get; set; }
 

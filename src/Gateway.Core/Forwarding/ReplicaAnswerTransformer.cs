@@ -10,15 +10,21 @@ namespace Gateway.Forwarding;
 /// once, see <see cref="Replica.ChatCompletionsAddress"/>), the request body handed to
 /// <see cref="BufferedRequestBodyHandler"/>, plus two decisions taken when a replica's answer arrives, before any of
 /// it goes to the client, and recorded in the request's <see cref="ForwardingAttempt"/>: a 503 is held back (the
-/// replica was too busy to take the request, so another one may), and a streamed answer gets its abort deferred (so
-/// that a replica dying mid-stream ends the stream with an error event instead of a cut connection).
+/// replica was too busy to take the request, so another one may), an answer declared longer than
+/// <see cref="Configuration.ForwardingOptions.MaxAnswerBytes"/> is not copied, and a streamed answer gets its abort
+/// deferred (so that a replica dying mid-stream ends the stream with an error event instead of a cut connection).
 /// </summary>
 internal sealed class ReplicaAnswerTransformer : HttpTransformer
 {
     private readonly ReplicaRequestHeaders _headers;
+    private readonly long _maxAnswerBytes;
 
     /// <summary>One per forwarder: everything per request is in the attempt.</summary>
-    public ReplicaAnswerTransformer(ReplicaRequestHeaders headers) => _headers = headers;
+    public ReplicaAnswerTransformer(ReplicaRequestHeaders headers, long maxAnswerBytes)
+    {
+        _headers = headers;
+        _maxAnswerBytes = maxAnswerBytes;
+    }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -51,6 +57,13 @@ internal sealed class ReplicaAnswerTransformer : HttpTransformer
         {
             // No header and no byte of it reaches the client; the forwarder places the request elsewhere or answers itself.
             attempt.HeldBack = true;
+            return false;
+        }
+
+        if (proxyResponse?.Content.Headers.ContentLength > _maxAnswerBytes && attempt is not null)
+        {
+            // Declared too large: the forwarder answers instead, before any of it is copied.
+            attempt.AnswerTooLarge = true;
             return false;
         }
 

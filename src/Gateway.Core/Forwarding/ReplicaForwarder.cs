@@ -29,6 +29,7 @@ internal sealed partial class ReplicaForwarder
     private readonly ReplicaHealthMonitor _health;
     private readonly GatewayMetrics _metrics;
     private readonly int _maxAttempts;
+    private readonly long _maxAnswerBytes;
     private readonly int _retryAfterSeconds;
     private readonly ILogger<ReplicaForwarder> _logger;
 
@@ -45,7 +46,8 @@ internal sealed partial class ReplicaForwarder
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
             ActivityTimeout = TimeSpan.FromSeconds(options.FirstByteTimeoutSeconds),
         };
-        _transformer = new ReplicaAnswerTransformer(new ReplicaRequestHeaders(options, forwarded));
+        _transformer = new ReplicaAnswerTransformer(new ReplicaRequestHeaders(options, forwarded), options.MaxAnswerBytes);
+        _maxAnswerBytes = options.MaxAnswerBytes;
         _health = health;
         _maxAttempts = options.MaxAttempts;
         _retryAfterSeconds = 1;
@@ -75,6 +77,14 @@ internal sealed partial class ReplicaForwarder
                 {
                     attempt.DeferredAbort?.Restore(context);
                     replica.Release();
+                }
+
+                if (attempt.AnswerTooLarge)
+                {
+                    // The replica did the work, so it is not placed again; nor is it blamed: the limit is the gateway's.
+                    LogAnswerTooLarge(_logger, replica.Id, _maxAnswerBytes);
+                    await EndTooLargeAnswerAsync(context, attempt);
+                    return replica;
                 }
 
                 var heldBack = attempt.HeldBack;
@@ -176,6 +186,37 @@ internal sealed partial class ReplicaForwarder
         catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
         {
             // The client left while the event was written; nobody is there to read it.
+            deferredAbort.Carry();
+        }
+    }
+
+    /// <summary>
+    /// An answer over <see cref="ForwardingOptions.MaxAnswerBytes"/>: 502 <c>answer_too_large</c> if nothing of it went
+    /// out; a stream ends with that error event; a plain answer already under way stays cut off, as YARP left it.
+    /// </summary>
+    private async Task EndTooLargeAnswerAsync(HttpContext context, ForwardingAttempt attempt)
+    {
+        var error = new OpenAIError(502, "server_error", "answer_too_large",
+            $"Replica {attempt.Replica.Id}'s answer exceeded the gateway's limit of {_maxAnswerBytes} bytes.");
+        if (!context.Response.HasStarted)
+        {
+            ResetResponse(context);
+            await error.WriteAsync(context.Response);
+            return;
+        }
+
+        if (attempt.DeferredAbort is not { } deferredAbort || context.RequestAborted.IsCancellationRequested)
+        {
+            attempt.DeferredAbort?.Carry();
+            return;
+        }
+
+        try
+        {
+            await WriteErrorEventAsync(context.Response, error, context.TraceIdentifier, context.RequestAborted);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
             deferredAbort.Carry();
         }
     }
@@ -309,6 +350,9 @@ internal sealed partial class ReplicaForwarder
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Answer from {Replica} ended early ({Error}) after it had started")]
     private static partial void LogForwardFailedAfterStart(ILogger logger, string replica, ForwarderError error, Exception? exception);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Answer from {Replica} exceeded {MaxAnswerBytes} bytes and was ended by the gateway")]
+    private static partial void LogAnswerTooLarge(ILogger logger, string replica, long maxAnswerBytes);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Stream from {Replica} ended with an error event")]
     private static partial void LogStreamEndedWithError(ILogger logger, string replica);

@@ -177,7 +177,7 @@ internal sealed partial class InferenceEndpoint(
 
         var response = context.Response;
         var clientBody = response.Body;
-        var observer = new AnswerObserver(response, time, arrival, dropUsageEvents: withUsage is not null);
+        var observer = new AnswerObserver(response, time, arrival, dropUsageEvents: withUsage is not null, options.Forwarding.MaxAnswerBytes);
         response.Body = observer;
         Replica served;
         try

@@ -428,6 +428,15 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void Check_MaxAnswerBytesBelowTheStreamLookAhead_NamesMaxAnswerBytes()
+    {
+        var options = Valid();
+        options.Forwarding.MaxAnswerBytes = 1000;
+
+        AssertOnlyError(options, "Gateway:Forwarding:MaxAnswerBytes: must be at least 65536 (64 KiB), got 1000");
+    }
+
+    [Fact]
     public void Check_SmallBodyLimit_NamesMaxRequestBodyBytes()
     {
         var options = Valid();

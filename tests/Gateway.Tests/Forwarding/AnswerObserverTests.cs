@@ -15,7 +15,7 @@ public sealed class AnswerObserverTests
         context.Response.Body = client;
         context.Response.ContentType = "text/event-stream";
         var time = new FakeTimeProvider();
-        await using var observer = new AnswerObserver(context.Response, time, time.GetTimestamp(), dropUsageEvents: true);
+        await using var observer = new AnswerObserver(context.Response, time, time.GetTimestamp(), dropUsageEvents: true, maxAnswerBytes: long.MaxValue);
         var chunk = Encoding.UTF8.GetBytes(new string('x', 16 * 1024));
         var reachedClient = new List<long>();
 
@@ -41,7 +41,7 @@ public sealed class AnswerObserverTests
         context.Response.Body = client;
         context.Response.ContentType = "application/json";
         var time = new FakeTimeProvider();
-        await using var observer = new AnswerObserver(context.Response, time, time.GetTimestamp(), dropUsageEvents: false);
+        await using var observer = new AnswerObserver(context.Response, time, time.GetTimestamp(), dropUsageEvents: false, maxAnswerBytes: long.MaxValue);
         var answer = Encoding.UTF8.GetBytes("{\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":3}}");
 
         await observer.WriteAsync(answer.AsMemory(0, 10));
@@ -53,5 +53,32 @@ public sealed class AnswerObserverTests
         Assert.Equal(answer, client.ToArray());
         Assert.Equal(8, observer.PromptTokens);
         Assert.Equal(3, observer.CompletionTokens);
+    }
+
+    [Fact]
+    public async Task WriteAsync_PastMaxAnswerBytes_StopsTheCopy_MarksTheAttempt_ThenPassesTheGatewaysOwnBytes()
+    {
+        var client = new MemoryStream();
+        var context = new DefaultHttpContext();
+        context.Response.Body = client;
+        context.Response.ContentType = "text/event-stream";
+        var service = TestTopology.OnePool(capacity: 1);
+        var attempt = new ForwardingAttempt(service.Queue, TestTopology.Add(service.OnPrem(), "http://127.0.0.1:8000"), default);
+        context.Features.Set(attempt);
+        var time = new FakeTimeProvider();
+        await using var observer = new AnswerObserver(context.Response, time, time.GetTimestamp(), dropUsageEvents: false, maxAnswerBytes: 100);
+        var evt = Encoding.UTF8.GetBytes("data: {\"choices\":[{\"delta\":{\"content\":\"hello\"}}]}\n\n");
+
+        await observer.WriteAsync(evt);
+        var withinLimit = client.Length;
+        await Assert.ThrowsAsync<AnswerTooLargeException>(() => observer.WriteAsync(evt).AsTask());
+        var afterLimit = client.Length;
+        await observer.WriteAsync("data: [DONE]\n\n"u8.ToArray());
+        await observer.CompleteAsync(CancellationToken.None);
+
+        Assert.Equal(evt.Length, withinLimit);
+        Assert.Equal(evt.Length, afterLimit);
+        Assert.True(attempt.AnswerTooLarge);
+        Assert.EndsWith("data: [DONE]\n\n", Encoding.UTF8.GetString(client.ToArray()), StringComparison.Ordinal);
     }
 }

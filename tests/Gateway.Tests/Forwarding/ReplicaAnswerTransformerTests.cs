@@ -48,8 +48,25 @@ public sealed class ReplicaAnswerTransformerTests
         Assert.Same(body, handed);
     }
 
-    private static ReplicaAnswerTransformer NewTransformer() =>
-        new(new ReplicaRequestHeaders(new ForwardingOptions(), new ForwardedHeadersOptions()));
+    [Theory]
+    [InlineData(1024, false)]
+    [InlineData(1025, true)]
+    public async Task TransformResponseAsync_DeclaredLength_OverTheLimitIsNotCopied(long contentLength, bool tooLarge)
+    {
+        var transformer = NewTransformer(maxAnswerBytes: 1024);
+        var attempt = NewAttempt();
+        var context = new DefaultHttpContext();
+        context.Features.Set(attempt);
+        using var answer = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new ByteArrayContent(new byte[contentLength]) };
+
+        var copyBody = await transformer.TransformResponseAsync(context, answer, CancellationToken.None);
+
+        Assert.Equal(tooLarge, attempt.AnswerTooLarge);
+        Assert.Equal(!tooLarge, copyBody);
+    }
+
+    private static ReplicaAnswerTransformer NewTransformer(long maxAnswerBytes = long.MaxValue) =>
+        new(new ReplicaRequestHeaders(new ForwardingOptions(), new ForwardedHeadersOptions()), maxAnswerBytes);
 
     /// <summary>The attempt the forwarder puts in the request's features: the replica at <c>http://127.0.0.1:8000</c>, placed once for all tests.</summary>
     private static readonly ForwardingAttempt Attempt = NewAttempt();
