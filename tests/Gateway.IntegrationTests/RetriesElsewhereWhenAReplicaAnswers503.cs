@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
+using Gateway.Testing;
 using OpenAI.Chat;
 
 namespace Gateway.IntegrationTests;
@@ -98,5 +99,29 @@ public sealed class RetriesElsewhereWhenAReplicaAnswers503
         var status = await gateway.StatusAsync();
         Assert.Equal((1L, 1L), (status["on-prem-1"].Served, status["on-prem-2"].Served));
         Assert.Equal((0, 0), (status["on-prem-1"].InFlight, status["on-prem-2"].InFlight));
+    }
+
+    [Fact]
+    public async Task OnlyReplicaOverloaded_RequeuedRequestTimesOut_AndIsCountedAsAQueueTimeout()
+    {
+        await using var gateway = await GatewayFixture.StartAsync(
+            [Overloaded],
+            sims =>
+            {
+                var onPrem = GatewayFixture.Pool("on-prem", 0, 4, sims[0]);
+                onPrem.Health = new HealthOptions { ProbeIntervalSeconds = 60, ProbeTimeoutSeconds = 5, MaxBackoffSeconds = 60 };
+                var service = GatewayFixture.QwenChat(onPrem);
+                service.Queue.MaxWaitSeconds = 1;
+                return new() { Forwarding = new ForwardingOptions { MaxAttempts = 5 }, Services = [service] };
+            });
+        using var http = gateway.CreatePublicClient();
+
+        // The 503 sends it back to the queue, where it waits for the replica to recover, which no probe says within the second.
+        using var response = await http.SendAsync(ChatRequest.Post(maxTokens: 3));
+
+        await OpenAIErrorAssert.IsAsync(response, HttpStatusCode.ServiceUnavailable, "server_error", "queue_timeout");
+        var metrics = MetricsText.Parse(await gateway.Admin.GetStringAsync("metrics"));
+        Assert.Equal(1, metrics["gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_timeout\"}"]);
+        Assert.Equal(1, metrics["gateway_requests_total{service=\"qwen-chat\",pool=\"on-prem\",code=\"503\"}"]);
     }
 }

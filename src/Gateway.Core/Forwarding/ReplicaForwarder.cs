@@ -125,6 +125,8 @@ internal sealed partial class ReplicaForwarder
                 {
                     if (AdmissionErrors.For(attempt.Queue, again.Failure) is { } answer)
                     {
+                        // Turned away as a new arrival would be, and counted as one (the pool's answer is counted by the caller).
+                        _metrics.Rejected(service.Name, answer.Code == RejectionReasons.QueueTimeout ? RejectionReasons.QueueTimeout : RejectionReasons.Unavailable);
                         await answer.WriteAsync(context.Response);
                     }
 
