@@ -81,29 +81,28 @@ internal sealed class RequestBody : IDisposable
 
     /// <summary>
     /// The same body asking for <c>stream_options.include_usage</c>, so a stream reports its token usage; the
-    /// member goes first in the object and every other byte stays as the client sent it. Null when the body is
-    /// not an object.
+    /// member goes last in the object, so it is the one a JSON reader keeps should the client have sent
+    /// <c>"stream_options": null</c>, and every other byte stays as the client sent it. Null when the body is not an
+    /// object.
     /// </summary>
     public RequestBody? WithStreamUsage()
     {
         var span = Span;
-        var start = 0;
-        while (start < span.Length && span[start] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
-        {
-            start++;
-        }
-
-        if (start == span.Length || span[start] != '{')
+        var end = span.TrimEnd(" \t\r\n"u8).Length - 1;
+        var trimmed = span.TrimStart(" \t\r\n"u8);
+        if (end < 0 || span[end] != '}' || trimmed.Length == 0 || trimmed[0] != '{')
         {
             return null;
         }
 
-        var member = "\"stream_options\":{\"include_usage\":true},"u8;
+        // Between the braces there is at least one member unless only blanks are.
+        var empty = span[..end].TrimEnd(" \t\r\n"u8)[^1] == '{';
+        var member = empty ? "\"stream_options\":{\"include_usage\":true}"u8 : ",\"stream_options\":{\"include_usage\":true}"u8;
         var length = Length + member.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(length);
-        span[..(start + 1)].CopyTo(buffer);
-        member.CopyTo(buffer.AsSpan(start + 1));
-        span[(start + 1)..].CopyTo(buffer.AsSpan(start + 1 + member.Length));
+        span[..end].CopyTo(buffer);
+        member.CopyTo(buffer.AsSpan(end));
+        span[end..].CopyTo(buffer.AsSpan(end + member.Length));
         return new RequestBody(buffer, length);
     }
 
