@@ -36,7 +36,7 @@ public sealed class AdminListenerRequiresATokenOffLoopback(ITestOutputHelper out
         output.WriteLine($"GET {_gateway.AdminAddress}{path} (no token) -> {(int)response.StatusCode} WWW-Authenticate: {response.Headers.WwwAuthenticate}; body: {body}");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
+        Assert.Equal(["Bearer", "Basic"], response.Headers.WwwAuthenticate.Select(c => c.Scheme));
         Assert.Equal(Unauthorized, body);
         Assert.DoesNotContain(Token, body, StringComparison.Ordinal);
     }
@@ -64,6 +64,22 @@ public sealed class AdminListenerRequiresATokenOffLoopback(ITestOutputHelper out
         Assert.Contains("\"qwen-chat\"", await status.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
         Assert.Equal("text/html", dashboard.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task TokenAsBasicPassword_OpensTheDashboardAsABrowserWould()
+    {
+        var basic = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("admin:" + Token));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "dashboard") { Headers = { Authorization = new AuthenticationHeaderValue("Basic", basic) } };
+        using var dashboard = await _gateway.Admin.SendAsync(request);
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "admin/status")
+        {
+            Headers = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Token + ":x"))) },
+        };
+        using var refused = await _gateway.Admin.SendAsync(wrong);
+
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
     [Theory]

@@ -15,6 +15,9 @@ internal sealed class AdminToken
     // The token's SHA-256: compared as a digest, so its length never shows in the comparison's time.
     private readonly byte[] _expected;
 
+    private const string BearerScheme = "Bearer ";
+    private const string BasicScheme = "Basic ";
+
     private AdminToken(byte[] expected) => _expected = expected;
 
     /// <summary>
@@ -58,7 +61,11 @@ internal sealed class AdminToken
         return new AdminToken(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
     }
 
-    /// <summary>Whether <paramref name="authorization"/> is exactly one <c>Bearer</c> credential equal to the token.</summary>
+    /// <summary>
+    /// Whether <paramref name="authorization"/> is exactly one credential carrying the token: <c>Bearer TOKEN</c>, or
+    /// <c>Basic</c> with the token as the password (any user name), which is what a browser sends once its login prompt
+    /// is filled in, so the dashboard can be opened in one.
+    /// </summary>
     public bool Accepts(StringValues authorization)
     {
         if (authorization.Count != 1 || authorization[0] is not { } value)
@@ -66,16 +73,22 @@ internal sealed class AdminToken
             return false;
         }
 
-        const string Scheme = "Bearer ";
-        if (!value.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        string presented;
+        if (value.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase))
+        {
+            presented = value[BearerScheme.Length..].Trim();
+        }
+        else if (value.StartsWith(BasicScheme, StringComparison.OrdinalIgnoreCase) && BasicPassword(value[BasicScheme.Length..].Trim()) is { } password)
+        {
+            presented = password;
+        }
+        else
         {
             return false;
         }
 
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(value.AsSpan(Scheme.Length).Trim().ToString()));
-
         // Digests of equal length compared in fixed time: a near miss takes as long as a wild guess, whatever its length.
-        return CryptographicOperations.FixedTimeEquals(presented, _expected);
+        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _expected);
     }
 
     /// <summary>Lets a request through when it carries the token; else answers 401 with a challenge and nothing about the token.</summary>
@@ -89,9 +102,24 @@ internal sealed class AdminToken
 
         var response = context.Response;
         response.StatusCode = StatusCodes.Status401Unauthorized;
-        response.Headers.WWWAuthenticate = "Bearer";
+        // Two challenges: tools send the bearer token; a browser shows its login prompt for the second.
+        response.Headers.WWWAuthenticate = new StringValues(["Bearer", "Basic realm=\"inference-gateway admin\", charset=\"UTF-8\""]);
         response.Headers.CacheControl = "no-store";
         response.ContentType = "text/plain; charset=utf-8";
         await response.WriteAsync("unauthorized: send Authorization: Bearer <admin token>\n", context.RequestAborted);
+    }
+
+    /// <summary>The password of a Basic credential (base64 of <c>user:password</c>), or null when it is not one.</summary>
+    private static string? BasicPassword(string encoded)
+    {
+        var bytes = new byte[(encoded.Length * 3 / 4) + 3];
+        if (!Convert.TryFromBase64String(encoded, bytes, out var length))
+        {
+            return null;
+        }
+
+        var pair = Encoding.UTF8.GetString(bytes, 0, length);
+        var colon = pair.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? null : pair[(colon + 1)..];
     }
 }
