@@ -36,6 +36,15 @@ public sealed class GatewayOptions
     /// <summary>The inference services behind the gateway.</summary>
     public List<ServiceOptions> Services { get; set; } = [];
 
+    /// <summary>Whether callers need an API key (<see cref="AuthOptions.Mode"/>).</summary>
+    public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>The applications sharing the gateway, with their keys, classes, limits and residency.</summary>
+    public List<TenantOptions> Tenants { get; set; } = [];
+
+    /// <summary>Per priority class (<c>Critical</c>, <c>Standard</c>, <c>Sheddable</c>): whether its demand scales cloud pools.</summary>
+    public Dictionary<PriorityClass, PriorityClassOptions> Classes { get; set; } = [];
+
     /// <summary>The Kubernetes cluster of Kubernetes pools and of leader election: how to reach it, and whether to elect a leader.</summary>
     public KubernetesClusterOptions Kubernetes { get; set; } = new();
 }
@@ -136,6 +145,21 @@ public sealed class PoolOptions
 
     /// <summary>0 is filled first; a higher number only takes the overflow.</summary>
     public int Priority { get; set; }
+
+    /// <summary>
+    /// Where the pool's replicas run, for tenants' residency; absent: <see cref="PoolLocation.OnPrem"/> for priority 0,
+    /// <see cref="PoolLocation.Cloud"/> for any other.
+    /// </summary>
+    public PoolLocation? Location { get; set; }
+
+    /// <summary>
+    /// The name of an environment variable holding the key the pool's replicas ask for (vLLM's <c>--api-key</c>), sent as
+    /// <c>Authorization: Bearer</c> instead of the client's, which never reaches a replica. Not with <see cref="BackendKeyFile"/>.
+    /// </summary>
+    public string? BackendKeyEnv { get; set; }
+
+    /// <summary>A file holding the pool's backend key (surrounding whitespace ignored), e.g. a mounted Secret.</summary>
+    public string? BackendKeyFile { get; set; }
 
     /// <summary>Concurrent requests one replica serves within its latency target (vLLM's <c>--max-num-seqs</c> or lower).</summary>
     public int CapacityPerReplica { get; set; } = 4;

@@ -37,6 +37,7 @@ internal static class GatewayOptionsValidator
         ForwardingOptionsValidator.Check(errors, options.Forwarding, $"{Root}:Forwarding");
         ForwardedHeadersOptionsValidator.Check(errors, options.ForwardedHeaders, $"{Root}:ForwardedHeaders");
         KubernetesClusterOptionsValidator.Check(errors, options.Kubernetes, $"{Root}:Kubernetes");
+        TenantOptionsValidator.Check(errors, options, Root);
         if (options.Services.Count == 0)
         {
             errors.Add($"{Root}:Services: at least one service is needed");

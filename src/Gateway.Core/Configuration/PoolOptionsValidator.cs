@@ -33,6 +33,11 @@ internal static class PoolOptionsValidator
             errors.Add($"{path}:CapacityPerReplica: must be at least 1, got {pool.CapacityPerReplica}");
         }
 
+        if (pool.BackendKeyEnv is not null && pool.BackendKeyFile is not null)
+        {
+            errors.Add($"{path}:BackendKeyFile: give the backend key from a file or from BackendKeyEnv, not both");
+        }
+
         HealthOptionsValidator.Check(errors, pool.Health, $"{path}:Health");
         CheckSource(errors, pool, path);
         LoadOptionsValidator.Check(errors, pool.Load, $"{path}:Load");

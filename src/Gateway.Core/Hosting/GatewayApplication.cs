@@ -9,6 +9,7 @@ using Gateway.Providers;
 using Gateway.Requests;
 using Gateway.Scaling;
 using Gateway.Telemetry;
+using Gateway.Tenancy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -93,6 +94,7 @@ public static class GatewayApplication
         services.AddSingleton(options.Forwarding);
         services.AddSingleton(options.ForwardedHeaders);
         services.AddSingleton(new GatewayTopology(options));
+        services.AddSingleton(new TenantDirectory(options));
         services.AddSingleton(sp => new ServiceQueues(sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), Random.Shared));
         services.AddHttpForwarder();
         services.AddSingleton<ReplicaForwarder>();

@@ -22,6 +22,7 @@ public sealed class Pool
         ServiceName = serviceName;
         ServiceNamespace = serviceNamespace;
         Priority = options.Priority;
+        Location = options.Location ?? (options.Priority == 0 ? PoolLocation.OnPrem : PoolLocation.Cloud);
         CapacityPerReplica = options.CapacityPerReplica;
 
         // An elastic pool starts at, and needs for readiness, only its scaling minimum: the controller grows it.
@@ -31,6 +32,9 @@ public sealed class Pool
         MaxReplicas = options.Scaling?.MaxReplicas ?? (options.Kubernetes is null ? MinReplicas : null);
         DesiredReplicas = MinReplicas;
     }
+
+    /// <summary>Where its replicas run: an <see cref="Residency.OnPremOnly"/> tenant is placed only on <see cref="PoolLocation.OnPrem"/> pools.</summary>
+    public PoolLocation Location { get; }
 
     /// <summary>The pool's configuration, so that control loops walk the topology rather than join configuration to it by name.</summary>
     public PoolOptions Options { get; }

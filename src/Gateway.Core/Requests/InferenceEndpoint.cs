@@ -5,6 +5,7 @@ using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Model;
 using Gateway.Telemetry;
+using Gateway.Tenancy;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Requests;
@@ -16,6 +17,7 @@ namespace Gateway.Requests;
 /// </summary>
 internal sealed partial class InferenceEndpoint(
     GatewayTopology topology,
+    TenantDirectory tenants,
     ServiceQueues queues,
     ReplicaForwarder forwarder,
     GatewayMetrics metrics,
@@ -105,6 +107,15 @@ internal sealed partial class InferenceEndpoint(
             return;
         }
 
+        // Before the body is read: a caller without a key costs no more than its headers.
+        if (tenants.Authenticate(context.Request.Headers.Authorization) is not { } tenant)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await AnswerAsync(context, service, new OpenAIError(401, "invalid_request_error", "invalid_api_key",
+                "Missing or unknown API key; send it as 'Authorization: Bearer <key>'."));
+            return;
+        }
+
         RequestBody? body;
         try
         {
@@ -141,6 +152,13 @@ internal sealed partial class InferenceEndpoint(
             {
                 await AnswerAsync(context, null, new OpenAIError(404, "invalid_request_error", "model_not_found",
                     $"No service answers to host '{host}' and none serves model '{inference.Model}'.", "model"));
+                return;
+            }
+
+            if (!tenant.MayUse(service))
+            {
+                await AnswerAsync(context, service, new OpenAIError(403, "invalid_request_error", "model_not_allowed",
+                    $"Tenant {tenant.Name} may not use service {service.Name}.", "model"));
                 return;
             }
 
@@ -234,6 +252,7 @@ internal sealed partial class InferenceEndpoint(
         _ => error.StatusCode switch
         {
             413 => RejectionReasons.TooLarge,
+            401 or 403 => RejectionReasons.Unauthorized,
             404 => RejectionReasons.NotFound,
             >= 500 => RejectionReasons.Unavailable,
             _ => RejectionReasons.BadRequest,

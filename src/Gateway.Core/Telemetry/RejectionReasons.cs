@@ -21,6 +21,9 @@ internal static class RejectionReasons
     /// <summary>The gateway could not take the request (a 5xx of its own, e.g. while shutting down).</summary>
     public const string Unavailable = "unavailable";
 
+    /// <summary>No or an unknown API key (401), or a service the tenant may not use (403).</summary>
+    public const string Unauthorized = "unauthorized";
+
     /// <summary>Any other client error: a broken body, a missing field, a wrong method.</summary>
     public const string BadRequest = "bad_request";
 
@@ -28,5 +31,5 @@ internal static class RejectionReasons
     public const string InternalError = "internal_error";
 
     /// <summary>Every reason, in the order the metrics documentation lists them.</summary>
-    public static readonly IReadOnlyList<string> All = [QueueFull, QueueTimeout, BadRequest, NotFound, TooLarge, Unavailable, InternalError];
+    public static readonly IReadOnlyList<string> All = [QueueFull, QueueTimeout, BadRequest, Unauthorized, NotFound, TooLarge, Unavailable, InternalError];
 }

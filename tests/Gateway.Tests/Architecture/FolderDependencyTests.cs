@@ -15,7 +15,7 @@ public sealed partial class FolderDependencyTests
         ["Configuration"],
         ["Model"],
         ["Telemetry"],
-        ["Load", "Health", "Balancing"],
+        ["Load", "Health", "Balancing", "Tenancy"],
         ["Providers", "Admission"],
         ["Scaling", "Forwarding"],
         ["Requests", "Admin"],

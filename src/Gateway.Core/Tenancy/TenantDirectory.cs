@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using System.Text;
+using Gateway.Configuration;
+using Gateway.Model;
+using Microsoft.Extensions.Primitives;
+
+namespace Gateway.Tenancy;
+
+/// <summary>
+/// Who a request comes from: with <see cref="AuthMode.None"/> everyone is <see cref="Tenant.Anonymous"/>; with
+/// <see cref="AuthMode.ApiKeys"/> the <c>Authorization: Bearer</c> key's SHA-256 is compared, in fixed time, with every
+/// configured hash (no early exit, so the time says nothing of which came close). The key itself is hashed and
+/// dropped; it is never kept, logged or forwarded.
+/// </summary>
+internal sealed class TenantDirectory
+{
+    private const string BearerScheme = "Bearer ";
+
+    private readonly (byte[] Hash, Tenant Tenant)[] _keys;
+
+    /// <summary>The tenants and keys of <paramref name="options"/>, which are valid.</summary>
+    public TenantDirectory(GatewayOptions options)
+    {
+        RequiresKey = options.Auth.Mode == AuthMode.ApiKeys;
+        Tenants = [.. options.Tenants.Select(t => new Tenant(t))];
+        _keys = [.. Tenants.SelectMany(t => t.Options.ApiKeyHashes.Select(h => (Convert.FromHexString(h), t)))];
+    }
+
+    /// <summary>Whether every request needs a key.</summary>
+    public bool RequiresKey { get; }
+
+    /// <summary>The configured tenants (without <see cref="Tenant.Anonymous"/>), in configuration order.</summary>
+    public IReadOnlyList<Tenant> Tenants { get; }
+
+    /// <summary>
+    /// The tenant whose key <paramref name="authorization"/> carries, <see cref="Tenant.Anonymous"/> when no key is
+    /// required, or null when one is required and missing or unknown.
+    /// </summary>
+    public Tenant? Authenticate(StringValues authorization)
+    {
+        if (!RequiresKey)
+        {
+            return Tenant.Anonymous;
+        }
+
+        if (authorization.Count != 1 || authorization[0] is not { } value || !value.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(value.AsSpan(BearerScheme.Length).Trim().ToString()));
+        Tenant? found = null;
+        foreach (var (hash, tenant) in _keys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(presented, hash))
+            {
+                found = tenant;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>The lower-case hex SHA-256 of <paramref name="key"/>, as <see cref="TenantOptions.ApiKeyHashes"/> holds it.</summary>
+    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.Trim())));
+}
