@@ -1,23 +1,30 @@
 using Gateway.Balancing;
+using Gateway.Configuration;
 using Gateway.Model;
 
 namespace Gateway.Admission;
 
 /// <summary>
-/// A service's gateway queue: a bounded FIFO of requests waiting for a slot. While nobody waits, a request
-/// is placed at once without a lock. Otherwise it joins the tail; whenever a slot frees or a replica becomes
-/// ready, the head takes it, highest-priority pool first. A waiter that times out or whose client leaves is
-/// taken out of the queue before anything is sent anywhere. The queue hears of freed slots as a
-/// <see cref="ICapacityListener"/> of its service's pools.
+/// A service's gateway queue: a bounded line of requests waiting for a slot, ordered by priority class and, within a
+/// class, shared fairly between tenants. While nobody waits, a request is placed at once without a lock. Otherwise it
+/// joins its tenant's line; whenever a slot frees or a replica becomes ready, the queue hands it out: a higher class
+/// always before a lower one (<see cref="PriorityClass.Critical"/>, <see cref="PriorityClass.Standard"/>,
+/// <see cref="PriorityClass.Sheddable"/>); inside a class, requests placed again after a failed attempt first, then the
+/// tenants in turn, one request each (deficit round robin with a cost of one request, so a tenant that sends ten times
+/// more does not get ten times the slots while others wait), each tenant's requests in arrival order. A waiter that times
+/// out or whose client leaves is taken out of the queue before anything is sent anywhere. The queue hears of freed slots
+/// as a <see cref="ICapacityListener"/> of its service's pools.
 /// </summary>
 internal sealed class ServiceQueue : ICapacityListener
 {
     private readonly Lock _lock = new();
-    private readonly LinkedList<Waiter> _waiting = new();
+    private readonly ClassLine[] _lines;
+    private readonly Dictionary<Tenant, Lane> _lanes = [];
     private readonly InferenceService _service;
     private readonly TimeProvider _time;
     private readonly int _maxWaiting;
     private readonly TimeSpan _maxWait;
+    private int _count;
     private volatile bool _closed;
 
     /// <summary>The queue of <paramref name="service"/>, placing with <paramref name="placement"/>; it listens to the service's pools from now on.</summary>
@@ -30,6 +37,15 @@ internal sealed class ServiceQueue : ICapacityListener
         _maxWaiting = options.MaxWaiting;
         _maxWait = TimeSpan.FromSeconds(options.MaxWaitSeconds);
         RetryAfterSeconds = options.RetryAfterSeconds;
+
+        // Indexed by class: declaration order is importance, so the lowest index is served first.
+        var classes = Enum.GetValues<PriorityClass>();
+        _lines = new ClassLine[classes.Length];
+        foreach (var priority in classes)
+        {
+            _lines[(int)priority] = new ClassLine();
+        }
+
         foreach (var pool in service.Pools)
         {
             pool.AddCapacityListener(this);
@@ -51,29 +67,31 @@ internal sealed class ServiceQueue : ICapacityListener
     /// <summary>Whether the queue was closed for a shutdown.</summary>
     public bool IsClosed => _closed;
 
-    /// <summary>Gets a replica with a reserved slot, waiting in line when every ready replica is full.</summary>
-    public ValueTask<AdmissionOutcome> AcquireAsync(CancellationToken aborted) => AcquireAsync(_time.GetTimestamp(), avoid: null, aborted);
+    /// <summary>Gets a replica with a reserved slot for a request of <paramref name="tenant"/>, waiting in line when every ready replica is full.</summary>
+    public ValueTask<AdmissionOutcome> AcquireAsync(Tenant tenant, CancellationToken aborted) =>
+        AcquireAsync(tenant, _time.GetTimestamp(), avoid: null, aborted);
 
     /// <summary>
-    /// Places again a request whose attempt on <paramref name="failed"/> failed before any byte reached its client:
-    /// on another replica at once if one has room, else it waits at the head of the queue, still counted against the
-    /// deadline it had when it was first admitted at <paramref name="admittedAt"/> (a <see cref="TimeProvider"/>
-    /// timestamp). It never meets a full queue (it was already admitted), and it is never given
-    /// <paramref name="failed"/> again.
+    /// Places again a request of <paramref name="tenant"/> whose attempt on <paramref name="failed"/> failed before any
+    /// byte reached its client: on another replica at once if one has room and no request of a higher class waits, else
+    /// it waits ahead of every other request of its class, still counted against the deadline it had when it was first
+    /// admitted at <paramref name="admittedAt"/> (a <see cref="TimeProvider"/> timestamp). It never meets a full queue
+    /// (it was already admitted), and it is never given <paramref name="failed"/> again.
     /// </summary>
-    public ValueTask<AdmissionOutcome> RequeueAsync(long admittedAt, Replica failed, CancellationToken aborted) =>
-        AcquireAsync(admittedAt, failed, aborted);
+    public ValueTask<AdmissionOutcome> RequeueAsync(Tenant tenant, long admittedAt, Replica failed, CancellationToken aborted) =>
+        AcquireAsync(tenant, admittedAt, failed, aborted);
 
-    private async ValueTask<AdmissionOutcome> AcquireAsync(long admittedAt, Replica? avoid, CancellationToken aborted)
+    private async ValueTask<AdmissionOutcome> AcquireAsync(Tenant tenant, long admittedAt, Replica? avoid, CancellationToken aborted)
     {
         if (_closed)
         {
             return AdmissionOutcome.Failed(AdmissionFailure.Draining, TimeSpan.Zero);
         }
 
-        // Fast path: nobody is ahead, so taking a free slot now is fair; a request placed again goes first anyway.
+        // Fast path: nobody is ahead, so taking a free slot now is fair; a request placed again goes ahead of its class
+        // anyway, so only a higher class waiting holds it back.
         var again = avoid is not null;
-        if (again || _service.Waiting == 0)
+        if (again ? !WaitsAbove(tenant.Priority) : _service.Waiting == 0)
         {
             var replica = Placement.TryReserve(_service, avoid);
             if (replica is not null)
@@ -88,7 +106,7 @@ internal sealed class ServiceQueue : ICapacityListener
             return AdmissionOutcome.Failed(AdmissionFailure.QueueTimeout, _time.GetElapsedTime(admittedAt));
         }
 
-        var waiter = new Waiter(avoid);
+        var waiter = new Waiter(tenant, avoid);
         lock (_lock)
         {
             if (_closed)
@@ -96,13 +114,12 @@ internal sealed class ServiceQueue : ICapacityListener
                 return AdmissionOutcome.Failed(AdmissionFailure.Draining, TimeSpan.Zero);
             }
 
-            if (!again && _waiting.Count >= _maxWaiting)
+            if (!again && _count >= _maxWaiting)
             {
                 return AdmissionOutcome.Failed(AdmissionFailure.QueueFull, TimeSpan.Zero);
             }
 
-            waiter.Node = again ? _waiting.AddFirst(waiter) : _waiting.AddLast(waiter);
-            SetCount(_waiting.Count);
+            Enqueue(waiter, again ? _lines[(int)tenant.Priority].Again : LaneOf(tenant));
         }
 
         // A slot may have freed between the failed placement and joining the queue; look once more.
@@ -136,7 +153,7 @@ internal sealed class ServiceQueue : ICapacityListener
     /// <summary>Room may have freed in one of the service's pools: the head of the queue may go now.</summary>
     public void OnCapacityFreed(Pool pool) => Dispatch();
 
-    /// <summary>Hands free slots to waiters, oldest first, until the queue is empty or no replica has room.</summary>
+    /// <summary>Hands free slots to waiters, class by class and tenant by tenant in turn, until the queue is empty or no replica has room.</summary>
     public void Dispatch()
     {
         if (_service.Waiting == 0)
@@ -146,37 +163,12 @@ internal sealed class ServiceQueue : ICapacityListener
 
         lock (_lock)
         {
-            var node = _waiting.First;
-            while (node is not null)
+            foreach (var line in _lines)
             {
-                var waiter = node.Value;
-                var replica = Placement.TryReserve(_service, waiter.Avoiding);
-                if (replica is null)
+                if (!Dispatch(line))
                 {
-                    // No room for anyone, unless this waiter only turned down the replica that failed it: that one's room
-                    // may still serve those behind it.
-                    if (waiter.Avoiding is null)
-                    {
-                        return;
-                    }
-
-                    node = node.Next;
-                    continue;
+                    return;
                 }
-
-                var next = node.Next;
-                _waiting.Remove(node);
-                SetCount(_waiting.Count);
-                waiter.Node = null;
-
-                // Still queued means not abandoned (abandoning removes under this lock), so this cannot fail;
-                // should it, the slot goes back rather than leak.
-                if (!waiter.TrySetResult(replica))
-                {
-                    replica.ReleaseQuietly();
-                }
-
-                node = next;
             }
         }
     }
@@ -187,16 +179,22 @@ internal sealed class ServiceQueue : ICapacityListener
     /// </summary>
     public void Close()
     {
-        List<Waiter> waiters;
+        var waiters = new List<Waiter>();
         lock (_lock)
         {
             _closed = true;
-            waiters = [.. _waiting];
-            _waiting.Clear();
-            SetCount(0);
+            foreach (var line in _lines)
+            {
+                waiters.AddRange(line.Again.Waiters);
+                foreach (var lane in line.Turns)
+                {
+                    waiters.AddRange(lane.Waiters);
+                }
+            }
+
             foreach (var waiter in waiters)
             {
-                waiter.Node = null;
+                Unlink(waiter);
             }
         }
 
@@ -206,8 +204,126 @@ internal sealed class ServiceQueue : ICapacityListener
         }
     }
 
-    /// <summary>Under the lock: the count is kept on the service, where placement's fast path and the scale controller read it.</summary>
-    private void SetCount(int count) => _service.SetWaiting(count);
+    /// <summary>
+    /// Under the lock: hands free slots to the waiters of one class, requests placed again first, then one request of each
+    /// tenant in turn. False once a waiter that any free slot would do for found none: nobody behind it will either.
+    /// </summary>
+    private bool Dispatch(ClassLine line)
+    {
+        var node = line.Again.Waiters.First;
+        while (node is not null)
+        {
+            var next = node.Next;
+            var waiter = node.Value;
+            var replica = Placement.TryReserve(_service, waiter.Avoiding);
+            if (replica is not null)
+            {
+                Hand(waiter, replica);
+            }
+
+            // No room for anyone, unless this waiter only turned down the replica that failed it: that one's room may
+            // still serve those behind it.
+            else if (waiter.Avoiding is null)
+            {
+                return false;
+            }
+
+            node = next;
+        }
+
+        var turn = line.Turns.First;
+        while (turn is not null)
+        {
+            var lane = turn.Value;
+            var replica = Placement.TryReserve(_service);
+            if (replica is null)
+            {
+                return false;
+            }
+
+            Hand(lane.Waiters.First!.Value, replica);
+
+            // The tenant had its turn: it goes behind every other tenant of its class, if it still waits.
+            if (turn.List is not null)
+            {
+                line.Turns.Remove(turn);
+                line.Turns.AddLast(turn);
+            }
+
+            turn = line.Turns.First;
+        }
+
+        return true;
+    }
+
+    /// <summary>Under the lock: whether requests of a class above <paramref name="priority"/> wait.</summary>
+    private bool WaitsAbove(PriorityClass priority)
+    {
+        for (var above = 0; above < (int)priority; above++)
+        {
+            if (_service.WaitingIn((PriorityClass)above) > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Under the lock: the line of <paramref name="tenant"/>'s new requests, made on its first request.</summary>
+    private Lane LaneOf(Tenant tenant)
+    {
+        if (!_lanes.TryGetValue(tenant, out var lane))
+        {
+            lane = new Lane(_lines[(int)tenant.Priority], turns: true);
+            _lanes.Add(tenant, lane);
+        }
+
+        return lane;
+    }
+
+    /// <summary>Under the lock: <paramref name="waiter"/> joins the tail of <paramref name="lane"/>, and a tenant that had nobody waiting takes its turn behind the others.</summary>
+    private void Enqueue(Waiter waiter, Lane lane)
+    {
+        waiter.Lane = lane;
+        waiter.Node = lane.Waiters.AddLast(waiter);
+        if (lane.Turn is { List: null } turn)
+        {
+            lane.Line.Turns.AddLast(turn);
+        }
+
+        _count++;
+        _service.CountWaiting(waiter.Tenant.Priority, 1);
+    }
+
+    /// <summary>Under the lock: takes <paramref name="waiter"/> out of its line; a tenant with nobody left waiting gives up its turn.</summary>
+    private void Unlink(Waiter waiter)
+    {
+        var lane = waiter.Lane!;
+        lane.Waiters.Remove(waiter.Node!);
+        waiter.Node = null;
+        waiter.Lane = null;
+        if (lane.Waiters.Count == 0 && lane.Turn is { List: not null } turn)
+        {
+            lane.Line.Turns.Remove(turn);
+        }
+
+        _count--;
+        _service.CountWaiting(waiter.Tenant.Priority, -1);
+    }
+
+    /// <summary>Under the lock: gives <paramref name="replica"/>'s reserved slot to <paramref name="waiter"/>.</summary>
+    private void Hand(Waiter waiter, Replica replica)
+    {
+        Unlink(waiter);
+
+        // Still queued means not abandoned (abandoning removes under this lock), so this cannot fail; should it, the
+        // slot goes back rather than leak.
+        if (!waiter.TrySetResult(replica))
+        {
+            replica.ReleaseQuietly();
+        }
+    }
 
     private void Abandon(Waiter waiter)
     {
@@ -219,21 +335,53 @@ internal sealed class ServiceQueue : ICapacityListener
                 return;
             }
 
-            _waiting.Remove(waiter.Node);
-            waiter.Node = null;
-            SetCount(_waiting.Count);
+            Unlink(waiter);
         }
 
         waiter.TrySetCanceled();
     }
 
+    /// <summary>The waiting requests of one class: those placed again, then each tenant's line, in turn.</summary>
+    private sealed class ClassLine
+    {
+        public ClassLine() => Again = new Lane(this, turns: false);
+
+        /// <summary>Requests placed again after a failed attempt, oldest first: ahead of the tenants' lines.</summary>
+        public Lane Again { get; }
+
+        /// <summary>The tenants with requests waiting, the next to be served first.</summary>
+        public LinkedList<Lane> Turns { get; } = new();
+    }
+
+    /// <summary>Requests in arrival order: one tenant's new requests, or a class's requests placed again.</summary>
+    private sealed class Lane
+    {
+        public Lane(ClassLine line, bool turns)
+        {
+            Line = line;
+            Turn = turns ? new LinkedListNode<Lane>(this) : null;
+        }
+
+        public ClassLine Line { get; }
+
+        public LinkedList<Waiter> Waiters { get; } = new();
+
+        /// <summary>The tenant's place among its class's <see cref="ClassLine.Turns"/> (in it while it has waiters); null for <see cref="ClassLine.Again"/>.</summary>
+        public LinkedListNode<Lane>? Turn { get; }
+    }
+
     /// <summary>A request waiting for a slot; for one placed again, the replica that failed it and how often that one had recovered then.</summary>
-    private sealed class Waiter(Replica? avoid) : TaskCompletionSource<Replica>(TaskCreationOptions.RunContinuationsAsynchronously)
+    private sealed class Waiter(Tenant tenant, Replica? avoid) : TaskCompletionSource<Replica>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         private readonly int _recoveries = avoid?.Recoveries ?? 0;
 
+        public Tenant Tenant => tenant;
+
         /// <summary>The replica that failed this request, until it has recovered since (restarted at the same address, say).</summary>
         public Replica? Avoiding => avoid is not null && avoid.Recoveries == _recoveries ? avoid : null;
+
+        /// <summary>The line it waits in, while it waits.</summary>
+        public Lane? Lane { get; set; }
 
         public LinkedListNode<Waiter>? Node { get; set; }
     }

@@ -14,15 +14,20 @@ internal sealed class ForwardingAttempt
 {
     /// <summary>
     /// The first attempt of a request admitted at <paramref name="admittedAt"/> (a <see cref="TimeProvider"/>
-    /// timestamp), whose slot on <paramref name="replica"/> was reserved through <paramref name="queue"/>.
+    /// timestamp) for <paramref name="tenant"/>, whose slot on <paramref name="replica"/> was reserved through
+    /// <paramref name="queue"/>.
     /// </summary>
-    public ForwardingAttempt(ServiceQueue queue, Replica replica, long admittedAt)
+    public ForwardingAttempt(ServiceQueue queue, Replica replica, long admittedAt, Tenant tenant)
     {
         Queue = queue;
         Replica = replica;
         AdmittedAt = admittedAt;
+        Tenant = tenant;
         Number = 1;
     }
+
+    /// <summary>Whose request it is: a retry waits in the queue in its tenant's class and runs only where the tenant may.</summary>
+    public Tenant Tenant { get; }
 
     /// <summary>The queue of the request's service: its placement finds another replica for a retry.</summary>
     public ServiceQueue Queue { get; }

@@ -120,7 +120,7 @@ internal sealed partial class ReplicaForwarder
 
                 // The replica did not do the work: the request goes back to the head of its queue, within the deadline it
                 // had on arrival, rather than failing because no other replica is free at this instant.
-                var again = await attempt.Queue.RequeueAsync(attempt.AdmittedAt, replica, context.RequestAborted);
+                var again = await attempt.Queue.RequeueAsync(attempt.Tenant, attempt.AdmittedAt, replica, context.RequestAborted);
                 if (again.Replica is not { } next)
                 {
                     if (AdmissionErrors.For(attempt.Queue, again.Failure) is { } answer)

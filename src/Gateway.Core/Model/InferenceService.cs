@@ -4,10 +4,13 @@ namespace Gateway.Model;
 
 /// <summary>
 /// A service behind the gateway (a KServe InferenceService such as <c>qwen-chat</c> in <c>default</c>): its names,
-/// its pools in order of priority, and how many of its requests wait in the gateway's queue.
+/// its pools in order of priority, and how many of its requests wait in the gateway's queue, by class.
 /// </summary>
 public sealed class InferenceService
 {
+    private static readonly int ClassCount = Enum.GetValues<PriorityClass>().Length;
+
+    private readonly int[] _waitingIn = new int[ClassCount];
     private int _waiting;
 
     /// <summary>The service <paramref name="options"/> describe, at <paramref name="index"/> in its topology.</summary>
@@ -54,6 +57,9 @@ public sealed class InferenceService
     /// <summary>Requests of the service waiting in the gateway's queue for a slot, as the queue last counted them.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
+    /// <summary>Requests of class <paramref name="priority"/> waiting in the gateway's queue.</summary>
+    public int WaitingIn(PriorityClass priority) => Volatile.Read(ref _waitingIn[(int)priority]);
+
     /// <summary>Finds a pool by name.</summary>
     public Pool? FindPool(string name)
     {
@@ -68,6 +74,13 @@ public sealed class InferenceService
         return null;
     }
 
-    /// <summary>The queue's count of waiting requests, kept here so that demand is read from the model alone.</summary>
-    internal void SetWaiting(int count) => Volatile.Write(ref _waiting, count);
+    /// <summary>
+    /// The queue counts <paramref name="delta"/> more (or fewer) waiting requests of class <paramref name="priority"/>,
+    /// kept here so that demand is read from the model alone. Only the queue writes, under its lock.
+    /// </summary>
+    internal void CountWaiting(PriorityClass priority, int delta)
+    {
+        Volatile.Write(ref _waitingIn[(int)priority], _waitingIn[(int)priority] + delta);
+        Volatile.Write(ref _waiting, _waiting + delta);
+    }
 }

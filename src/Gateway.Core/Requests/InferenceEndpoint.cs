@@ -164,7 +164,7 @@ internal sealed partial class InferenceEndpoint(
 
             var queue = queues[service];
             var admittedAt = time.GetTimestamp();
-            var admission = await queue.AcquireAsync(aborted);
+            var admission = await queue.AcquireAsync(tenant, aborted);
             if (admission.Replica is not { } replica)
             {
                 if (AdmissionErrors.For(queue, admission.Failure) is { } rejection)
@@ -176,7 +176,7 @@ internal sealed partial class InferenceEndpoint(
             }
 
             metrics.QueueWait(service.Name, admission.Waited);
-            await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt), inference, body, arrival);
+            await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival);
         }
     }
 

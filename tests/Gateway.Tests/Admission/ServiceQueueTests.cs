@@ -22,7 +22,7 @@ public sealed class ServiceQueueTests
         var service = Service();
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
 
-        var pending = service.Queue.AcquireAsync(CancellationToken.None);
+        var pending = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None);
 
         Assert.True(pending.IsCompletedSuccessfully);
         var outcome = await pending;
@@ -36,9 +36,9 @@ public sealed class ServiceQueueTests
     {
         var service = Service();
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
-        var holder = await service.Queue.AcquireAsync(CancellationToken.None);
+        var holder = await service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None);
 
-        var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
         _time.Advance(TimeSpan.FromSeconds(2));
 
         Assert.False(waiting.IsCompleted);
@@ -56,9 +56,9 @@ public sealed class ServiceQueueTests
         var service = Service();
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
         Assert.True(replica.TryReserve());
-        var first = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
-        var second = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
-        var third = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var first = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
+        var second = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
+        var third = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
         Assert.Equal(3, service.Queue.Count);
 
         replica.Release();
@@ -84,11 +84,11 @@ public sealed class ServiceQueueTests
         var service = Service();
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
         Assert.True(replica.TryReserve());
-        var first = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var first = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
         // The slot comes back without waking the queue, so the next arrival sees it free.
         replica.ReleaseQuietly();
-        var late = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var late = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
         Assert.Same(replica, (await Within(first)).Replica);
         Assert.False(late.IsCompleted);
@@ -103,10 +103,10 @@ public sealed class ServiceQueueTests
         var service = Service(maxWaiting: 2);
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
         Assert.True(replica.TryReserve());
-        var first = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
-        var second = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var first = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
+        var second = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
-        var third = service.Queue.AcquireAsync(CancellationToken.None);
+        var third = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None);
 
         Assert.True(third.IsCompletedSuccessfully);
         Assert.Equal(AdmissionOutcome.Failed(AdmissionFailure.QueueFull, TimeSpan.Zero), await third);
@@ -123,7 +123,7 @@ public sealed class ServiceQueueTests
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
         Assert.True(replica.TryReserve());
 
-        var outcome = await service.Queue.AcquireAsync(CancellationToken.None);
+        var outcome = await service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None);
 
         Assert.Equal(AdmissionOutcome.Failed(AdmissionFailure.QueueFull, TimeSpan.Zero), outcome);
         Assert.Equal(0, service.Queue.Count);
@@ -135,7 +135,7 @@ public sealed class ServiceQueueTests
         var service = Service(maxWaitSeconds: 5);
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
         Assert.True(replica.TryReserve());
-        var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
         _time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromTicks(1));
         Assert.False(waiting.IsCompleted);
@@ -157,9 +157,9 @@ public sealed class ServiceQueueTests
         var service = Service(maxWaitSeconds: 5);
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
         Assert.True(replica.TryReserve());
-        var first = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var first = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
         _time.Advance(TimeSpan.FromSeconds(3));
-        var second = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var second = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
         _time.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(AdmissionFailure.QueueTimeout, (await Within(first)).Failure);
@@ -175,7 +175,7 @@ public sealed class ServiceQueueTests
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
         Assert.True(replica.TryReserve());
         using var aborted = new CancellationTokenSource();
-        var waiting = service.Queue.AcquireAsync(aborted.Token).AsTask();
+        var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, aborted.Token).AsTask();
         _time.Advance(TimeSpan.FromSeconds(1));
 
         await aborted.CancelAsync();
@@ -194,7 +194,7 @@ public sealed class ServiceQueueTests
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
         Assert.True(replica.TryReserve());
 
-        var outcome = await service.Queue.AcquireAsync(new CancellationToken(canceled: true));
+        var outcome = await service.Queue.AcquireAsync(Tenant.Anonymous, new CancellationToken(canceled: true));
 
         Assert.Equal(AdmissionOutcome.Failed(AdmissionFailure.ClientGone, TimeSpan.Zero), outcome);
         Assert.Equal(0, service.Queue.Count);
@@ -205,7 +205,7 @@ public sealed class ServiceQueueTests
     {
         var service = Service();
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000", ReplicaState.Provisioning);
-        var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
         Assert.Equal(1, service.Queue.Count);
 
         replica.SetState(ReplicaState.Ready);
@@ -219,7 +219,7 @@ public sealed class ServiceQueueTests
     public async Task AddReplica_ReadyReplicaAdded_ServesTheWaiter()
     {
         var service = Service();
-        var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
         Assert.Equal(1, service.Queue.Count);
 
         var added = Add(service.Cloud(), "http://10.0.1.1:8000");
@@ -232,7 +232,7 @@ public sealed class ServiceQueueTests
     public async Task AddReplica_ProvisioningReplicaAdded_LeavesTheWaiterQueued()
     {
         var service = Service();
-        var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
         var added = Add(service.Cloud(), "http://10.0.1.1:8000", ReplicaState.Provisioning);
 
@@ -248,10 +248,10 @@ public sealed class ServiceQueueTests
         var service = Service();
         var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000");
         var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
-        Assert.Same(onPrem, (await service.Queue.AcquireAsync(CancellationToken.None)).Replica);
-        Assert.Same(cloud, (await service.Queue.AcquireAsync(CancellationToken.None)).Replica);
-        var head = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
-        var next = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        Assert.Same(onPrem, (await service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None)).Replica);
+        Assert.Same(cloud, (await service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None)).Replica);
+        var head = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
+        var next = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
         // Both slots come back before the queue looks: the cloud one first.
         cloud.ReleaseQuietly();
@@ -271,7 +271,7 @@ public sealed class ServiceQueueTests
         var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
         Assert.True(onPrem.TryReserve());
         Assert.True(cloud.TryReserve());
-        var head = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var head = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
         cloud.Release();
 
@@ -291,7 +291,7 @@ public sealed class ServiceQueueTests
         {
             requests[i] = Task.Run(async () =>
             {
-                var outcome = await service.Queue.AcquireAsync(CancellationToken.None);
+                var outcome = await service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None);
                 await Task.Yield();
                 outcome.Replica?.Release();
                 return outcome.Failure;
@@ -314,8 +314,8 @@ public sealed class ServiceQueueTests
         var service = Service();
         var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
         Assert.True(replica.TryReserve());
-        var first = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
-        var second = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var first = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
+        var second = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
         service.Queue.Close();
 
@@ -324,7 +324,7 @@ public sealed class ServiceQueueTests
         Assert.Equal(0, service.Queue.Count);
         replica.Release();
         Assert.Equal(0, replica.InFlight);
-        Assert.Equal(AdmissionFailure.Draining, (await service.Queue.AcquireAsync(CancellationToken.None)).Failure);
+        Assert.Equal(AdmissionFailure.Draining, (await service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None)).Failure);
         Assert.Equal(0, replica.InFlight);
     }
 
@@ -335,7 +335,7 @@ public sealed class ServiceQueueTests
         var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
         var other = Add(service.Cloud(), "http://10.0.1.1:8000");
 
-        var outcome = await service.Queue.RequeueAsync(_time.GetTimestamp(), failed, CancellationToken.None);
+        var outcome = await service.Queue.RequeueAsync(Tenant.Anonymous, _time.GetTimestamp(), failed, CancellationToken.None);
 
         Assert.Same(other, outcome.Replica);
         Assert.Equal(0, failed.InFlight);
@@ -348,11 +348,11 @@ public sealed class ServiceQueueTests
         var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
         var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
         Assert.True(cloud.TryReserve());
-        var queuedBefore = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var queuedBefore = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
         Assert.Same(failed, (await Within(queuedBefore)).Replica);
-        var behind = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var behind = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
-        var again = service.Queue.RequeueAsync(_time.GetTimestamp(), failed, CancellationToken.None).AsTask();
+        var again = service.Queue.RequeueAsync(Tenant.Anonymous, _time.GetTimestamp(), failed, CancellationToken.None).AsTask();
         Assert.Equal(2, service.Queue.Count);
 
         // The failed replica's slot frees first: it goes to the request behind, not to the one it failed.
@@ -361,7 +361,7 @@ public sealed class ServiceQueueTests
         Assert.False(again.IsCompleted);
 
         // The next slot elsewhere is the requeued request's, ahead of anyone who arrives later.
-        var later = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var later = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
         cloud.Release();
         Assert.Same(cloud, (await Within(again)).Replica);
         Assert.False(later.IsCompleted);
@@ -376,7 +376,7 @@ public sealed class ServiceQueueTests
         var admittedAt = _time.GetTimestamp();
         _time.Advance(TimeSpan.FromSeconds(25));
 
-        var again = service.Queue.RequeueAsync(admittedAt, failed, CancellationToken.None).AsTask();
+        var again = service.Queue.RequeueAsync(Tenant.Anonymous, admittedAt, failed, CancellationToken.None).AsTask();
         _time.Advance(TimeSpan.FromSeconds(4));
         Assert.False(again.IsCompleted);
         _time.Advance(TimeSpan.FromSeconds(1));
@@ -394,7 +394,7 @@ public sealed class ServiceQueueTests
         var admittedAt = _time.GetTimestamp();
         _time.Advance(TimeSpan.FromSeconds(31));
 
-        var outcome = await service.Queue.RequeueAsync(admittedAt, failed, CancellationToken.None);
+        var outcome = await service.Queue.RequeueAsync(Tenant.Anonymous, admittedAt, failed, CancellationToken.None);
 
         Assert.Equal(AdmissionFailure.QueueTimeout, outcome.Failure);
         Assert.Equal(0, service.Queue.Count);
@@ -405,13 +405,13 @@ public sealed class ServiceQueueTests
     {
         var service = Service(maxWaiting: 1);
         var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
-        var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
         var cloud = Add(service.Cloud(), "http://10.0.1.1:8000", ReplicaState.Provisioning);
         Assert.Same(failed, (await Within(waiting)).Replica);
-        var full = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
-        Assert.Equal(AdmissionFailure.QueueFull, (await service.Queue.AcquireAsync(CancellationToken.None)).Failure);
+        var full = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
+        Assert.Equal(AdmissionFailure.QueueFull, (await service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None)).Failure);
 
-        var again = service.Queue.RequeueAsync(_time.GetTimestamp(), failed, CancellationToken.None).AsTask();
+        var again = service.Queue.RequeueAsync(Tenant.Anonymous, _time.GetTimestamp(), failed, CancellationToken.None).AsTask();
 
         Assert.Equal(2, service.Queue.Count);
         cloud.SetState(ReplicaState.Ready);
@@ -424,7 +424,7 @@ public sealed class ServiceQueueTests
     {
         var service = Service();
         var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
-        var again = service.Queue.RequeueAsync(_time.GetTimestamp(), failed, CancellationToken.None).AsTask();
+        var again = service.Queue.RequeueAsync(Tenant.Anonymous, _time.GetTimestamp(), failed, CancellationToken.None).AsTask();
         Assert.False(again.IsCompleted);
 
         // Taken out, then back (a replica restarted at its address): it is no longer the replica that failed.

@@ -75,7 +75,7 @@ public sealed class ReplicaAnswerTransformerTests
     {
         var service = OnePool(capacity: 1);
         var replica = Add(service.OnPrem(), "http://127.0.0.1:8000");
-        return new ForwardingAttempt(service.Queue, replica, default);
+        return new ForwardingAttempt(service.Queue, replica, default, Gateway.Model.Tenant.Anonymous);
     }
 
     private static async Task<Uri?> Transform(ReplicaAnswerTransformer transformer, string path, QueryString query)

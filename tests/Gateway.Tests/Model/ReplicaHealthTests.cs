@@ -98,7 +98,7 @@ public sealed class ReplicaHealthTests
         var service = _service!;
         replica.Health.ProbeFailed(Now, Policy);
         replica.Health.ProbeFailed(Now, Policy);
-        var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
         Assert.False(waiting.IsCompleted);
         _time.Advance(TimeSpan.FromSeconds(1));
 

@@ -26,7 +26,7 @@ public sealed class StaticReplicaProviderTests
     public async Task StartAsync_RequestWaitingForAnEmptyPool_IsServedByTheNewReplica()
     {
         var service = OnePool(capacity: 1);
-        var waiting = service.Queue.AcquireAsync(CancellationToken.None).AsTask();
+        var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
 
         await new StaticReplicaProvider(service.OnPrem(), ["http://10.0.0.1:8000"]).StartAsync(CancellationToken.None);
 

@@ -451,7 +451,7 @@ public sealed class ScaleControllerTests
         var requests = new List<Task<Gateway.Admission.AdmissionOutcome>>();
         for (var i = 0; i < 6; i++)
         {
-            requests.Add(_service.Queue.AcquireAsync(clients.Token).AsTask());
+            requests.Add(_service.Queue.AcquireAsync(Tenant.Anonymous, clients.Token).AsTask());
         }
 
         Assert.Equal(6, ScaleController.Demand(_service));
