@@ -62,6 +62,10 @@ internal static class TestTopology
         return Build(Options(service), time).Services[0];
     }
 
+    /// <summary>A tenant of <paramref name="priority"/> and <paramref name="residency"/>, as the tenant directory builds it from configuration.</summary>
+    public static Tenant NewTenant(string name, PriorityClass priority = PriorityClass.Standard, Residency residency = Residency.Any) =>
+        new(new TenantOptions { Name = name, Priority = priority, Residency = residency });
+
     public static Replica Add(Pool pool, string address, ReplicaState state = ReplicaState.Ready) => pool.AddReplica(new Uri(address), state);
 
     public static Pool OnPrem(this InferenceService service) => service.FindPool("on-prem")!;

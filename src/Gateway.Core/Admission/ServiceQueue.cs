@@ -11,8 +11,9 @@ namespace Gateway.Admission;
 /// always before a lower one (<see cref="PriorityClass.Critical"/>, <see cref="PriorityClass.Standard"/>,
 /// <see cref="PriorityClass.Sheddable"/>); inside a class, requests placed again after a failed attempt first, then the
 /// tenants in turn, one request each (deficit round robin with a cost of one request, so a tenant that sends ten times
-/// more does not get ten times the slots while others wait), each tenant's requests in arrival order. A waiter that times
-/// out or whose client leaves is taken out of the queue before anything is sent anywhere. The queue hears of freed slots
+/// more does not get ten times the slots while others wait), each tenant's requests in arrival order. A waiter is placed
+/// only on pools its tenant may run on; one that cannot use the room there is does not hold back those behind it that
+/// can. A waiter that times out or whose client leaves is taken out of the queue before anything is sent anywhere. The queue hears of freed slots
 /// as a <see cref="ICapacityListener"/> of its service's pools.
 /// </summary>
 internal sealed class ServiceQueue : ICapacityListener
@@ -93,7 +94,7 @@ internal sealed class ServiceQueue : ICapacityListener
         var again = avoid is not null;
         if (again ? !WaitsAbove(tenant.Priority) : _service.Waiting == 0)
         {
-            var replica = Placement.TryReserve(_service, avoid);
+            var replica = Placement.TryReserve(_service, tenant, avoid);
             if (replica is not null)
             {
                 return AdmissionOutcome.Placed(replica, again ? _time.GetElapsedTime(admittedAt) : TimeSpan.Zero);
@@ -163,9 +164,10 @@ internal sealed class ServiceQueue : ICapacityListener
 
         lock (_lock)
         {
+            var noRoomFor = 0;
             foreach (var line in _lines)
             {
-                if (!Dispatch(line))
+                if (!Dispatch(line, ref noRoomFor))
                 {
                     return;
                 }
@@ -206,24 +208,17 @@ internal sealed class ServiceQueue : ICapacityListener
 
     /// <summary>
     /// Under the lock: hands free slots to the waiters of one class, requests placed again first, then one request of each
-    /// tenant in turn. False once a waiter that any free slot would do for found none: nobody behind it will either.
+    /// tenant in turn. A waiter that cannot use the room there is (an on-prem-only tenant's while only cloud replicas
+    /// have room, or a request placed again while only the replica that failed it has) keeps its place and lets those
+    /// behind it take that room. False once a waiter that may go anywhere found no room: nobody behind it will either.
     /// </summary>
-    private bool Dispatch(ClassLine line)
+    private bool Dispatch(ClassLine line, ref int noRoomFor)
     {
         var node = line.Again.Waiters.First;
         while (node is not null)
         {
             var next = node.Next;
-            var waiter = node.Value;
-            var replica = Placement.TryReserve(_service, waiter.Avoiding);
-            if (replica is not null)
-            {
-                Hand(waiter, replica);
-            }
-
-            // No room for anyone, unless this waiter only turned down the replica that failed it: that one's room may
-            // still serve those behind it.
-            else if (waiter.Avoiding is null)
+            if (TryHand(node.Value, ref noRoomFor) == Handed.NoRoomAnywhere)
             {
                 return false;
             }
@@ -234,26 +229,66 @@ internal sealed class ServiceQueue : ICapacityListener
         var turn = line.Turns.First;
         while (turn is not null)
         {
-            var lane = turn.Value;
-            var replica = Placement.TryReserve(_service);
-            if (replica is null)
+            switch (TryHand(turn.Value.Waiters.First!.Value, ref noRoomFor))
             {
-                return false;
+                case Handed.NoRoomAnywhere:
+                    return false;
+                case Handed.Skipped:
+                    // It keeps its turn for the room it can use.
+                    turn = turn.Next;
+                    break;
+                default:
+                    // The tenant had its turn: it goes behind every other tenant of its class, if it still waits.
+                    if (turn.List is not null)
+                    {
+                        line.Turns.Remove(turn);
+                        line.Turns.AddLast(turn);
+                    }
+
+                    turn = line.Turns.First;
+                    break;
             }
-
-            Hand(lane.Waiters.First!.Value, replica);
-
-            // The tenant had its turn: it goes behind every other tenant of its class, if it still waits.
-            if (turn.List is not null)
-            {
-                line.Turns.Remove(turn);
-                line.Turns.AddLast(turn);
-            }
-
-            turn = line.Turns.First;
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Under the lock: gives <paramref name="waiter"/> a slot if one it may use is free. <paramref name="noRoomFor"/> holds
+    /// the residencies (as bits) that found no room earlier in this dispatch: while the lock is held capacity only shrinks
+    /// (a slot freed meanwhile brings a dispatch of its own), so a waiter no more free than one that found nothing is
+    /// passed over without a look.
+    /// </summary>
+    private Handed TryHand(Waiter waiter, ref int noRoomFor)
+    {
+        var tenant = waiter.Tenant;
+        var avoiding = waiter.Avoiding;
+        var residency = 1 << (int)tenant.Residency;
+        if (avoiding is null && (noRoomFor & residency) != 0)
+        {
+            return Handed.Skipped;
+        }
+
+        var replica = Placement.TryReserve(_service, tenant, avoiding);
+        if (replica is not null)
+        {
+            Hand(waiter, replica);
+            return Handed.Placed;
+        }
+
+        // It only turned down the replica that failed it: that one's room may still serve others.
+        if (avoiding is not null)
+        {
+            return Handed.Skipped;
+        }
+
+        if (tenant.Residency == Residency.Any)
+        {
+            return Handed.NoRoomAnywhere;
+        }
+
+        noRoomFor |= residency;
+        return Handed.Skipped;
     }
 
     /// <summary>Under the lock: whether requests of a class above <paramref name="priority"/> wait.</summary>
@@ -339,6 +374,18 @@ internal sealed class ServiceQueue : ICapacityListener
         }
 
         waiter.TrySetCanceled();
+    }
+
+    /// <summary>What <see cref="TryHand"/> did with a waiter.</summary>
+    private enum Handed
+    {
+        Placed,
+
+        /// <summary>Nothing it may use is free; it keeps its place, and others may use what is free.</summary>
+        Skipped,
+
+        /// <summary>It may go anywhere and found no room: nobody finds any.</summary>
+        NoRoomAnywhere,
     }
 
     /// <summary>The waiting requests of one class: those placed again, then each tenant's line, in turn.</summary>

@@ -9,8 +9,10 @@ internal interface IPlacementPolicy
     string Name { get; }
 
     /// <summary>
-    /// A replica with a slot now reserved for the caller, or null when every ready replica is full.
-    /// <paramref name="avoid"/> is a replica that just failed this request, skipped on a retry.
+    /// A replica with a slot now reserved for a request of <paramref name="tenant"/>, or null when every ready replica it
+    /// may run on is full: only pools the tenant <see cref="Tenant.MayRunOn">may run on</see> are considered (an
+    /// on-prem-only tenant never gets a cloud replica). <paramref name="avoid"/> is a replica that just failed this
+    /// request, skipped on a retry.
     /// </summary>
-    Replica? TryReserve(InferenceService service, Replica? avoid = null);
+    Replica? TryReserve(InferenceService service, Tenant tenant, Replica? avoid = null);
 }

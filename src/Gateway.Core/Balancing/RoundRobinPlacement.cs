@@ -4,7 +4,8 @@ namespace Gateway.Balancing;
 
 /// <summary>
 /// Every ready replica in turn, whatever its pool, as a plain Kubernetes Service spreads requests. It is the
-/// baseline spill-over is measured against; it still never puts more on a replica than its capacity.
+/// baseline spill-over is measured against; it still never puts more on a replica than its capacity, nor a request on
+/// a pool its tenant may not run on.
 /// </summary>
 internal sealed class RoundRobinPlacement : IPlacementPolicy
 {
@@ -12,7 +13,7 @@ internal sealed class RoundRobinPlacement : IPlacementPolicy
 
     public string Name => "RoundRobin";
 
-    public Replica? TryReserve(InferenceService service, Replica? avoid = null)
+    public Replica? TryReserve(InferenceService service, Tenant tenant, Replica? avoid = null)
     {
         var pools = service.Pools;
         var total = 0;
@@ -30,7 +31,7 @@ internal sealed class RoundRobinPlacement : IPlacementPolicy
         for (var i = 0; i < total; i++)
         {
             var replica = At(pools, (start + i) % total);
-            if (replica is not null && !ReferenceEquals(replica, avoid) && replica.TryReserve())
+            if (replica is not null && !ReferenceEquals(replica, avoid) && tenant.MayRunOn(replica.Pool) && replica.TryReserve())
             {
                 return replica;
             }

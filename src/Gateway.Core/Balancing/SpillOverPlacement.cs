@@ -5,17 +5,23 @@ namespace Gateway.Balancing;
 /// <summary>
 /// Tiered spill-over: the highest-priority pool with a free slot takes the request, so cloud replicas see
 /// only what on-prem replicas cannot take. Inside a pool the least loaded replica (in flight / capacity)
-/// wins; ties go to one of them at random so equal replicas share the work.
+/// wins; ties go to one of them at random so equal replicas share the work. Pools the tenant may not run on are
+/// passed over: an on-prem-only tenant's request waits for on-prem room rather than spill.
 /// </summary>
 internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
 {
     public string Name => "SpillOver";
 
-    public Replica? TryReserve(InferenceService service, Replica? avoid = null)
+    public Replica? TryReserve(InferenceService service, Tenant tenant, Replica? avoid = null)
     {
         var pools = service.Pools;
         for (var p = 0; p < pools.Count; p++)
         {
+            if (!tenant.MayRunOn(pools[p]))
+            {
+                continue;
+            }
+
             var replica = TryReserveIn(pools[p], avoid);
             if (replica is not null)
             {

@@ -14,9 +14,6 @@ public sealed class ServiceQueueTenantTests
     private InferenceService Service(int maxWaiting = 1000) =>
         TwoTiers(onPremCapacity: 1, cloudCapacity: 1, _time, new QueueOptions { MaxWaiting = maxWaiting, MaxWaitSeconds = 30 });
 
-    private static Tenant Tenant(string name, PriorityClass priority = PriorityClass.Standard, Residency residency = Residency.Any) =>
-        new(new TenantOptions { Name = name, Priority = priority, Residency = residency });
-
     private static Task<AdmissionOutcome> Within(Task<AdmissionOutcome> waiter) => waiter.WaitAsync(TimeSpan.FromSeconds(10));
 
     /// <summary>A replica of <paramref name="pool"/> with its one slot taken, so that requests queue.</summary>
@@ -34,9 +31,9 @@ public sealed class ServiceQueueTenantTests
         var replica = Full(service.OnPrem(), "http://10.0.0.1:8000");
 
         // They arrive least important first.
-        var sheddable = service.Queue.AcquireAsync(Tenant("batch", PriorityClass.Sheddable), CancellationToken.None).AsTask();
-        var standard = service.Queue.AcquireAsync(Tenant("app", PriorityClass.Standard), CancellationToken.None).AsTask();
-        var critical = service.Queue.AcquireAsync(Tenant("chat", PriorityClass.Critical), CancellationToken.None).AsTask();
+        var sheddable = service.Queue.AcquireAsync(NewTenant("batch", PriorityClass.Sheddable), CancellationToken.None).AsTask();
+        var standard = service.Queue.AcquireAsync(NewTenant("app", PriorityClass.Standard), CancellationToken.None).AsTask();
+        var critical = service.Queue.AcquireAsync(NewTenant("chat", PriorityClass.Critical), CancellationToken.None).AsTask();
         Assert.Equal((1, 1, 1), (service.WaitingIn(PriorityClass.Critical), service.WaitingIn(PriorityClass.Standard), service.WaitingIn(PriorityClass.Sheddable)));
 
         replica.Release();
@@ -58,7 +55,7 @@ public sealed class ServiceQueueTenantTests
     {
         var service = Service();
         var replica = Full(service.OnPrem(), "http://10.0.0.1:8000");
-        var (small, large) = (Tenant("small"), Tenant("large"));
+        var (small, large) = (NewTenant("small"), NewTenant("large"));
 
         // Ten of the large tenant's requests for each of the small one's, the large one first each time.
         var waiting = new List<(Tenant Tenant, Task<AdmissionOutcome> Outcome)>();
@@ -96,14 +93,14 @@ public sealed class ServiceQueueTenantTests
     {
         var service = Service();
         var replica = Full(service.OnPrem(), "http://10.0.0.1:8000");
-        var bulk = Tenant("bulk");
+        var bulk = NewTenant("bulk");
         var backlog = new List<Task<AdmissionOutcome>>();
         for (var i = 0; i < 5; i++)
         {
             backlog.Add(service.Queue.AcquireAsync(bulk, CancellationToken.None).AsTask());
         }
 
-        var late = service.Queue.AcquireAsync(Tenant("late"), CancellationToken.None).AsTask();
+        var late = service.Queue.AcquireAsync(NewTenant("late"), CancellationToken.None).AsTask();
 
         replica.Release();
         Assert.Same(replica, (await Within(backlog[0])).Replica);
@@ -117,11 +114,11 @@ public sealed class ServiceQueueTenantTests
     {
         var service = Service();
         var replica = Full(service.OnPrem(), "http://10.0.0.1:8000");
-        var sheddable = service.Queue.AcquireAsync(Tenant("batch", PriorityClass.Sheddable), CancellationToken.None).AsTask();
+        var sheddable = service.Queue.AcquireAsync(NewTenant("batch", PriorityClass.Sheddable), CancellationToken.None).AsTask();
 
         // The slot comes back without waking the queue: the critical arrival finds it, but only through the line.
         replica.ReleaseQuietly();
-        var critical = await Within(service.Queue.AcquireAsync(Tenant("chat", PriorityClass.Critical), CancellationToken.None).AsTask());
+        var critical = await Within(service.Queue.AcquireAsync(NewTenant("chat", PriorityClass.Critical), CancellationToken.None).AsTask());
 
         Assert.Same(replica, critical.Replica);
         Assert.False(sheddable.IsCompleted);
@@ -133,8 +130,8 @@ public sealed class ServiceQueueTenantTests
         var service = Service();
         var onPrem = Full(service.OnPrem(), "http://10.0.0.1:8000");
         var failed = Full(service.Cloud(), "http://10.0.1.1:8000");
-        var standard = Tenant("app", PriorityClass.Standard);
-        var critical = service.Queue.AcquireAsync(Tenant("chat", PriorityClass.Critical), CancellationToken.None).AsTask();
+        var standard = NewTenant("app", PriorityClass.Standard);
+        var critical = service.Queue.AcquireAsync(NewTenant("chat", PriorityClass.Critical), CancellationToken.None).AsTask();
         var newer = service.Queue.AcquireAsync(standard, CancellationToken.None).AsTask();
 
         var again = service.Queue.RequeueAsync(standard, _time.GetTimestamp(), failed, CancellationToken.None).AsTask();
@@ -147,5 +144,79 @@ public sealed class ServiceQueueTenantTests
         onPrem.Release();
         Assert.Same(onPrem, (await Within(again)).Replica);
         Assert.False(newer.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_OnPremOnlyTenantAndOnlyTheCloudHasRoom_WaitsForOnPremInsteadOfSpilling()
+    {
+        var service = Service();
+        var onPrem = Full(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+
+        var pinned = service.Queue.AcquireAsync(NewTenant("records", residency: Residency.OnPremOnly), CancellationToken.None).AsTask();
+
+        Assert.False(pinned.IsCompleted);
+        Assert.Equal(1, service.Queue.Count);
+        Assert.Equal(0, cloud.InFlight);
+        onPrem.Release();
+        Assert.Same(onPrem, (await Within(pinned)).Replica);
+        Assert.Equal(0, cloud.InFlight);
+    }
+
+    [Fact]
+    public async Task Release_OnlyACloudSlotFreesAndTheHeadIsOnPremOnly_TheWaiterBehindTakesIt()
+    {
+        var service = Service();
+        var onPrem = Full(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Full(service.Cloud(), "http://10.0.1.1:8000");
+        var pinned = service.Queue.AcquireAsync(NewTenant("records", residency: Residency.OnPremOnly), CancellationToken.None).AsTask();
+        var anywhere = service.Queue.AcquireAsync(NewTenant("chat"), CancellationToken.None).AsTask();
+
+        cloud.Release();
+
+        Assert.Same(cloud, (await Within(anywhere)).Replica);
+        Assert.False(pinned.IsCompleted);
+        Assert.Equal(1, service.Queue.Count);
+
+        // The pinned tenant kept its turn: the next on-prem slot is its.
+        var later = service.Queue.AcquireAsync(NewTenant("chat-2"), CancellationToken.None).AsTask();
+        onPrem.Release();
+        Assert.Same(onPrem, (await Within(pinned)).Replica);
+        Assert.False(later.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Release_OnlyACloudSlotFreesAndACriticalOnPremOnlyWaits_ALowerClassTakesIt()
+    {
+        var service = Service();
+        Full(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Full(service.Cloud(), "http://10.0.1.1:8000");
+        var pinned = service.Queue.AcquireAsync(NewTenant("records", PriorityClass.Critical, Residency.OnPremOnly), CancellationToken.None).AsTask();
+        var sheddable = service.Queue.AcquireAsync(NewTenant("batch", PriorityClass.Sheddable), CancellationToken.None).AsTask();
+
+        cloud.Release();
+
+        Assert.Same(cloud, (await Within(sheddable)).Replica);
+        Assert.False(pinned.IsCompleted);
+    }
+
+    [Fact]
+    public async Task RequeueAsync_OnPremOnlyTenantWhoseOnPremReplicaFailed_WaitsRatherThanGoToTheCloud()
+    {
+        var service = Service();
+        var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+        var pinned = NewTenant("records", residency: Residency.OnPremOnly);
+
+        var again = service.Queue.RequeueAsync(pinned, _time.GetTimestamp(), failed, CancellationToken.None).AsTask();
+
+        Assert.False(again.IsCompleted);
+        Assert.Equal(0, cloud.InFlight);
+
+        // Back from a restart, the failed replica is no longer avoided.
+        failed.SetHealthy(false);
+        failed.SetHealthy(true);
+        Assert.Same(failed, (await Within(again)).Replica);
+        Assert.Equal(0, cloud.InFlight);
     }
 }

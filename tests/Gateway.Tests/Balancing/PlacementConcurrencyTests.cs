@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Gateway.Model;
 using static Gateway.Tests.TestTopology;
 
 namespace Gateway.Tests.Balancing;
@@ -40,7 +41,7 @@ public sealed class PlacementConcurrencyTests
                 start.SignalAndWait();
                 for (var i = 0; i < Reservations / Threads; i++)
                 {
-                    if (service.Placement.TryReserve(service) is not { } replica)
+                    if (service.Placement.TryReserve(service, Tenant.Anonymous) is not { } replica)
                     {
                         continue;
                     }

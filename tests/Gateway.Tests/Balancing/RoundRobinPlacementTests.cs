@@ -33,7 +33,7 @@ public sealed class RoundRobinPlacementTests
         var order = new List<int>();
         for (var i = 0; i < 6; i++)
         {
-            order.Add(Array.IndexOf(replicas, service.Placement.TryReserve(service)));
+            order.Add(Array.IndexOf(replicas, service.Placement.TryReserve(service, Tenant.Anonymous)));
         }
 
         // Each next pick is the next replica (on-prem and cloud alike), wrapping around.
@@ -53,8 +53,8 @@ public sealed class RoundRobinPlacementTests
         Add(service.OnPrem(), "http://10.0.0.1:8000");
         var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
 
-        service.Placement.TryReserve(service);
-        service.Placement.TryReserve(service);
+        service.Placement.TryReserve(service, Tenant.Anonymous);
+        service.Placement.TryReserve(service, Tenant.Anonymous);
 
         Assert.Equal(1, cloud.InFlight);
     }
@@ -73,10 +73,10 @@ public sealed class RoundRobinPlacementTests
         var placed = new HashSet<Replica>();
         for (var i = 0; i < 3; i++)
         {
-            Assert.True(placed.Add(service.Placement.TryReserve(service)!));
+            Assert.True(placed.Add(service.Placement.TryReserve(service, Tenant.Anonymous)!));
         }
 
-        Assert.Null(service.Placement.TryReserve(service));
+        Assert.Null(service.Placement.TryReserve(service, Tenant.Anonymous));
         Assert.Equal([1, 1, 1], [replicas[0].InFlight, replicas[1].InFlight, replicas[2].InFlight]);
     }
 
@@ -89,10 +89,37 @@ public sealed class RoundRobinPlacementTests
 
         for (var i = 0; i < 4; i++)
         {
-            Assert.Same(ready, service.Placement.TryReserve(service));
+            Assert.Same(ready, service.Placement.TryReserve(service, Tenant.Anonymous));
         }
 
         Assert.Equal(0L, provisioning.Served);
+    }
+
+    [Fact]
+    public void TryReserve_OnPremOnlyTenant_NeverGetsTheCloudReplicaWhoseTurnItIs()
+    {
+        var service = RoundRobinTwoTiers(capacity: 10);
+        var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+        var pinned = NewTenant("records", residency: Residency.OnPremOnly);
+
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Same(onPrem, service.Placement.TryReserve(service, pinned));
+        }
+
+        Assert.Equal((4, 0), (onPrem.InFlight, cloud.InFlight));
+    }
+
+    [Fact]
+    public void TryReserve_OnPremOnlyTenantAndOnPremFull_GetsNothing()
+    {
+        var service = RoundRobinTwoTiers(capacity: 1);
+        Assert.True(Add(service.OnPrem(), "http://10.0.0.1:8000").TryReserve());
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+
+        Assert.Null(service.Placement.TryReserve(service, NewTenant("records", residency: Residency.OnPremOnly)));
+        Assert.Equal(0, cloud.InFlight);
     }
 
     [Fact]
@@ -104,7 +131,7 @@ public sealed class RoundRobinPlacementTests
 
         for (var i = 0; i < 4; i++)
         {
-            Assert.Same(other, service.Placement.TryReserve(service, avoid: failed));
+            Assert.Same(other, service.Placement.TryReserve(service, Tenant.Anonymous, avoid: failed));
         }
 
         Assert.Equal(0L, failed.Served);
@@ -115,6 +142,6 @@ public sealed class RoundRobinPlacementTests
     {
         var service = RoundRobinTwoTiers(capacity: 1);
 
-        Assert.Null(service.Placement.TryReserve(service));
+        Assert.Null(service.Placement.TryReserve(service, Tenant.Anonymous));
     }
 }

@@ -1,3 +1,4 @@
+using Gateway.Configuration;
 using Gateway.Model;
 using static Gateway.Tests.TestTopology;
 
@@ -15,7 +16,7 @@ public sealed class SpillOverPlacementTests
         var placed = new List<Replica?>();
         for (var i = 0; i < 5; i++)
         {
-            placed.Add(service.Placement.TryReserve(service));
+            placed.Add(service.Placement.TryReserve(service, Tenant.Anonymous));
         }
 
         Assert.Equal([onPrem, onPrem, cloud, cloud, null], placed);
@@ -32,7 +33,7 @@ public sealed class SpillOverPlacementTests
         var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
         Assert.True(first.TryReserve());
 
-        Assert.Same(second, service.Placement.TryReserve(service));
+        Assert.Same(second, service.Placement.TryReserve(service, Tenant.Anonymous));
         Assert.Equal(0, cloud.InFlight);
     }
 
@@ -42,12 +43,12 @@ public sealed class SpillOverPlacementTests
         var service = TwoTiers(onPremCapacity: 1, cloudCapacity: 4);
         var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000");
         var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
-        Assert.Same(onPrem, service.Placement.TryReserve(service));
-        Assert.Same(cloud, service.Placement.TryReserve(service));
+        Assert.Same(onPrem, service.Placement.TryReserve(service, Tenant.Anonymous));
+        Assert.Same(cloud, service.Placement.TryReserve(service, Tenant.Anonymous));
 
         onPrem.Release();
 
-        Assert.Same(onPrem, service.Placement.TryReserve(service));
+        Assert.Same(onPrem, service.Placement.TryReserve(service, Tenant.Anonymous));
         Assert.Equal(1, cloud.InFlight);
     }
 
@@ -61,7 +62,7 @@ public sealed class SpillOverPlacementTests
         Reserve(replicas[1], 1);
         Reserve(replicas[2], 3);
 
-        Assert.Same(replicas[1], service.Placement.TryReserve(service));
+        Assert.Same(replicas[1], service.Placement.TryReserve(service, Tenant.Anonymous));
         Assert.Equal([2, 2, 3], [replicas[0].InFlight, replicas[1].InFlight, replicas[2].InFlight]);
     }
 
@@ -72,12 +73,12 @@ public sealed class SpillOverPlacementTests
         var first = Add(service.OnPrem(), "http://10.0.0.1:8000");
         var second = Add(service.OnPrem(), "http://10.0.0.2:8000");
 
-        service.Placement.TryReserve(service);
-        service.Placement.TryReserve(service);
+        service.Placement.TryReserve(service, Tenant.Anonymous);
+        service.Placement.TryReserve(service, Tenant.Anonymous);
         Assert.Equal([1, 1], [first.InFlight, second.InFlight]);
 
-        service.Placement.TryReserve(service);
-        service.Placement.TryReserve(service);
+        service.Placement.TryReserve(service, Tenant.Anonymous);
+        service.Placement.TryReserve(service, Tenant.Anonymous);
         Assert.Equal([2, 2], [first.InFlight, second.InFlight]);
     }
 
@@ -90,7 +91,7 @@ public sealed class SpillOverPlacementTests
 
         for (var i = 0; i < 200; i++)
         {
-            service.Placement.TryReserve(service)!.Release();
+            service.Placement.TryReserve(service, Tenant.Anonymous)!.Release();
         }
 
         // Always picking the first (or the last) of a tie would leave one replica idle.
@@ -107,7 +108,7 @@ public sealed class SpillOverPlacementTests
         Reserve(onPrem, 1);
         Reserve(cloud, 1);
 
-        Assert.Null(service.Placement.TryReserve(service));
+        Assert.Null(service.Placement.TryReserve(service, Tenant.Anonymous));
         Assert.Equal([1, 1], [onPrem.InFlight, cloud.InFlight]);
         Assert.Equal([1L, 1L], [onPrem.Served, cloud.Served]);
     }
@@ -117,7 +118,7 @@ public sealed class SpillOverPlacementTests
     {
         var service = TwoTiers(onPremCapacity: 1, cloudCapacity: 1);
 
-        Assert.Null(service.Placement.TryReserve(service));
+        Assert.Null(service.Placement.TryReserve(service, Tenant.Anonymous));
     }
 
     [Theory]
@@ -130,7 +131,7 @@ public sealed class SpillOverPlacementTests
         var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000", state);
         var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
 
-        Assert.Same(cloud, service.Placement.TryReserve(service));
+        Assert.Same(cloud, service.Placement.TryReserve(service, Tenant.Anonymous));
         Assert.Equal(0, onPrem.InFlight);
     }
 
@@ -144,8 +145,8 @@ public sealed class SpillOverPlacementTests
 
         draining.SetState(ReplicaState.Draining);
 
-        Assert.Same(other, service.Placement.TryReserve(service));
-        Assert.Null(service.Placement.TryReserve(service));
+        Assert.Same(other, service.Placement.TryReserve(service, Tenant.Anonymous));
+        Assert.Null(service.Placement.TryReserve(service, Tenant.Anonymous));
         Assert.Equal(0, draining.InFlight);
     }
 
@@ -157,7 +158,7 @@ public sealed class SpillOverPlacementTests
         var other = Add(service.OnPrem(), "http://10.0.0.2:8000");
         Reserve(other, 2);
 
-        Assert.Same(other, service.Placement.TryReserve(service, avoid: failed));
+        Assert.Same(other, service.Placement.TryReserve(service, Tenant.Anonymous, avoid: failed));
         Assert.Equal(0, failed.InFlight);
     }
 
@@ -168,8 +169,48 @@ public sealed class SpillOverPlacementTests
         var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
         var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
 
-        Assert.Same(cloud, service.Placement.TryReserve(service, avoid: failed));
+        Assert.Same(cloud, service.Placement.TryReserve(service, Tenant.Anonymous, avoid: failed));
         Assert.Equal(0, failed.InFlight);
+    }
+
+    [Fact]
+    public void TryReserve_OnPremOnlyTenantAndOnPremFull_GetsNothingThoughTheCloudHasRoom()
+    {
+        var service = TwoTiers(onPremCapacity: 1, cloudCapacity: 4);
+        var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+        var pinned = NewTenant("records", residency: Residency.OnPremOnly);
+
+        Assert.Same(onPrem, service.Placement.TryReserve(service, pinned));
+        Assert.Null(service.Placement.TryReserve(service, pinned));
+        Assert.Equal(0, cloud.InFlight);
+        Assert.Same(cloud, service.Placement.TryReserve(service, NewTenant("chat")));
+    }
+
+    [Fact]
+    public void TryReserve_OnPremOnlyTenantAvoidingTheOnlyOnPremReplica_GetsNothing()
+    {
+        var service = TwoTiers(onPremCapacity: 4, cloudCapacity: 4);
+        var failed = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+
+        Assert.Null(service.Placement.TryReserve(service, NewTenant("records", residency: Residency.OnPremOnly), avoid: failed));
+        Assert.Equal((0, 0), (failed.InFlight, cloud.InFlight));
+    }
+
+    [Fact]
+    public void TryReserve_PoolLocatedOnPremThoughNotFirst_TakesOnPremOnlyTenants()
+    {
+        // Location, not priority, decides: a second on-prem pool (older GPUs, say) serves a pinned tenant too.
+        var spare = Pool("spare", 1, 1, "http://10.0.2.1:8000");
+        spare.Location = PoolLocation.OnPrem;
+        var service = Build(Options(Service(Pool("on-prem", 0, 1, "http://10.0.0.1:8000"), spare, Pool("cloud", 2, 1, "http://10.0.1.1:8000")))).Services[0];
+        Assert.True(Add(service.OnPrem(), "http://10.0.0.1:8000").TryReserve());
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+        var second = Add(service.FindPool("spare")!, "http://10.0.2.1:8000");
+
+        Assert.Same(second, service.Placement.TryReserve(service, NewTenant("records", residency: Residency.OnPremOnly)));
+        Assert.Equal(0, cloud.InFlight);
     }
 
     private static void Reserve(Replica replica, int slots)

@@ -90,7 +90,7 @@ public sealed class ReplicaLoadTrackerTests
         // Another gateway runs four there; this one runs none.
         tracker.RecordScrape(new VllmLoad(Running: 4, Waiting: 0, KvCacheUsage: 0.3), inFlightBefore: 0, inFlightAfter: 0);
 
-        Assert.Same(cloud, _service.Placement.TryReserve(_service));
+        Assert.Same(cloud, _service.Placement.TryReserve(_service, Tenant.Anonymous));
         Assert.Equal(0, _onPrem.InFlight);
     }
 

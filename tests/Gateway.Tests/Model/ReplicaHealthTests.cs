@@ -66,7 +66,7 @@ public sealed class ReplicaHealthTests
         Assert.Equal(HealthChange.TakenOut, replica.Health.ProbeFailed(Now, Policy));
 
         Assert.False(replica.IsHealthy);
-        Assert.Null(service.Placement.TryReserve(service));
+        Assert.Null(service.Placement.TryReserve(service, Tenant.Anonymous));
         Assert.Equal(0, replica.InFlight);
         Assert.Equal(TimeSpan.FromSeconds(1), NextProbeIn(replica));
     }
