@@ -10,6 +10,12 @@ internal enum AdmissionFailure
     /// <summary>The queue already holds its maximum: 429 <c>queue_full</c>.</summary>
     QueueFull,
 
+    /// <summary>
+    /// A <see cref="Configuration.PriorityClass.Sheddable"/> request waiting in a full queue gave its place to a more
+    /// important arrival: 503 <c>shed</c>.
+    /// </summary>
+    Shed,
+
     /// <summary>The request waited its maximum: 503 <c>queue_timeout</c>.</summary>
     QueueTimeout,
 

@@ -13,8 +13,9 @@ namespace Gateway.Admission;
 /// tenants in turn, one request each (deficit round robin with a cost of one request, so a tenant that sends ten times
 /// more does not get ten times the slots while others wait), each tenant's requests in arrival order. A waiter is placed
 /// only on pools its tenant may run on; one that cannot use the room there is does not hold back those behind it that
-/// can. A waiter that times out or whose client leaves is taken out of the queue before anything is sent anywhere. The queue hears of freed slots
-/// as a <see cref="ICapacityListener"/> of its service's pools.
+/// can. A full queue turns a Sheddable arrival away, but makes room for a more important one by shedding the newest
+/// Sheddable waiter. A waiter that times out or whose client leaves is taken out of the queue before anything is sent
+/// anywhere. The queue hears of freed slots as a <see cref="ICapacityListener"/> of its service's pools.
 /// </summary>
 internal sealed class ServiceQueue : ICapacityListener
 {
@@ -26,6 +27,7 @@ internal sealed class ServiceQueue : ICapacityListener
     private readonly int _maxWaiting;
     private readonly TimeSpan _maxWait;
     private int _count;
+    private long _arrivals;
     private volatile bool _closed;
 
     /// <summary>The queue of <paramref name="service"/>, placing with <paramref name="placement"/>; it listens to the service's pools from now on.</summary>
@@ -108,6 +110,7 @@ internal sealed class ServiceQueue : ICapacityListener
         }
 
         var waiter = new Waiter(tenant, avoid);
+        Waiter? shed = null;
         lock (_lock)
         {
             if (_closed)
@@ -117,11 +120,22 @@ internal sealed class ServiceQueue : ICapacityListener
 
             if (!again && _count >= _maxWaiting)
             {
-                return AdmissionOutcome.Failed(AdmissionFailure.QueueFull, TimeSpan.Zero);
+                // Full: a more important request takes the place of the newest Sheddable one rather than be turned away.
+                shed = tenant.Priority != PriorityClass.Sheddable ? NewestSheddable() : null;
+                if (shed is null)
+                {
+                    return AdmissionOutcome.Failed(AdmissionFailure.QueueFull, TimeSpan.Zero);
+                }
+
+                shed.Failure = AdmissionFailure.Shed;
+                Unlink(shed);
             }
 
             Enqueue(waiter, again ? _lines[(int)tenant.Priority].Again : LaneOf(tenant));
         }
+
+        // Not the arrival's token: the shed waiter's own wait ends, for a reason its Failure says.
+        shed?.TrySetCanceled(CancellationToken.None);
 
         // A slot may have freed between the failed placement and joining the queue; look once more.
         Dispatch();
@@ -143,7 +157,8 @@ internal sealed class ServiceQueue : ICapacityListener
             }
             catch (OperationCanceledException)
             {
-                var failure = aborted.IsCancellationRequested ? AdmissionFailure.ClientGone
+                var failure = waiter.Failure != AdmissionFailure.None ? waiter.Failure
+                    : aborted.IsCancellationRequested ? AdmissionFailure.ClientGone
                     : _closed ? AdmissionFailure.Draining
                     : AdmissionFailure.QueueTimeout;
                 return AdmissionOutcome.Failed(failure, _time.GetElapsedTime(admittedAt));
@@ -291,6 +306,26 @@ internal sealed class ServiceQueue : ICapacityListener
         return Handed.Skipped;
     }
 
+    /// <summary>
+    /// Under the lock: the Sheddable request that arrived last, to make room in a full queue; one placed again (it has
+    /// waited since its first arrival) only when no other Sheddable request waits. Null when none waits.
+    /// </summary>
+    private Waiter? NewestSheddable()
+    {
+        var line = _lines[(int)PriorityClass.Sheddable];
+        Waiter? newest = null;
+        foreach (var lane in line.Turns)
+        {
+            var last = lane.Waiters.Last!.Value;
+            if (newest is null || last.Arrival > newest.Arrival)
+            {
+                newest = last;
+            }
+        }
+
+        return newest ?? line.Again.Waiters.Last?.Value;
+    }
+
     /// <summary>Under the lock: whether requests of a class above <paramref name="priority"/> wait.</summary>
     private bool WaitsAbove(PriorityClass priority)
     {
@@ -321,6 +356,7 @@ internal sealed class ServiceQueue : ICapacityListener
     private void Enqueue(Waiter waiter, Lane lane)
     {
         waiter.Lane = lane;
+        waiter.Arrival = ++_arrivals;
         waiter.Node = lane.Waiters.AddLast(waiter);
         if (lane.Turn is { List: null } turn)
         {
@@ -431,5 +467,11 @@ internal sealed class ServiceQueue : ICapacityListener
         public Lane? Lane { get; set; }
 
         public LinkedListNode<Waiter>? Node { get; set; }
+
+        /// <summary>When it joined the queue, in the order of joining.</summary>
+        public long Arrival { get; set; }
+
+        /// <summary>Why the queue itself took it out without a slot (<see cref="AdmissionFailure.Shed"/>), or none.</summary>
+        public AdmissionFailure Failure { get; set; }
     }
 }

@@ -17,6 +17,8 @@ internal static class AdmissionErrors
         {
             AdmissionFailure.QueueFull => new OpenAIError(429, "rate_limit_error", "queue_full",
                 $"Service {service.Name} is at capacity and its queue is full; retry later.", RetryAfterSeconds: retryAfter),
+            AdmissionFailure.Shed => new OpenAIError(503, "server_error", "shed",
+                $"Service {service.Name}'s queue is full and a request of a higher class took this one's place; retry later.", RetryAfterSeconds: retryAfter),
             AdmissionFailure.QueueTimeout => new OpenAIError(503, "server_error", "queue_timeout",
                 $"Service {service.Name} had no free replica within the queue's wait limit; retry later.", RetryAfterSeconds: retryAfter),
             AdmissionFailure.Draining => ShuttingDown(retryAfter),

@@ -219,4 +219,58 @@ public sealed class ServiceQueueTenantTests
         Assert.Same(failed, (await Within(again)).Replica);
         Assert.Equal(0, cloud.InFlight);
     }
+
+    [Theory]
+    [InlineData(PriorityClass.Critical)]
+    [InlineData(PriorityClass.Standard)]
+    public async Task AcquireAsync_QueueFullAndAMoreImportantRequestArrives_ShedsTheNewestSheddableWaiter(PriorityClass priority)
+    {
+        var service = Service(maxWaiting: 3);
+        var replica = Full(service.OnPrem(), "http://10.0.0.1:8000");
+        var (batch, reports) = (NewTenant("batch", PriorityClass.Sheddable), NewTenant("reports", PriorityClass.Sheddable));
+        var oldest = service.Queue.AcquireAsync(batch, CancellationToken.None).AsTask();
+        var other = service.Queue.AcquireAsync(reports, CancellationToken.None).AsTask();
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var newest = service.Queue.AcquireAsync(batch, CancellationToken.None).AsTask();
+
+        var important = service.Queue.AcquireAsync(NewTenant("chat", priority), CancellationToken.None).AsTask();
+
+        Assert.Equal(AdmissionOutcome.Failed(AdmissionFailure.Shed, TimeSpan.Zero), await Within(newest));
+        Assert.False(oldest.IsCompleted);
+        Assert.False(other.IsCompleted);
+        Assert.Equal(3, service.Queue.Count);
+        Assert.Equal((1, 2), (service.WaitingIn(priority), service.WaitingIn(PriorityClass.Sheddable)));
+        replica.Release();
+        Assert.Same(replica, (await Within(important)).Replica);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_QueueFullAndASheddableRequestArrives_IsTurnedAwayAsQueueFull()
+    {
+        var service = Service(maxWaiting: 2);
+        Full(service.OnPrem(), "http://10.0.0.1:8000");
+        var batch = NewTenant("batch", PriorityClass.Sheddable);
+        var first = service.Queue.AcquireAsync(batch, CancellationToken.None).AsTask();
+        var second = service.Queue.AcquireAsync(batch, CancellationToken.None).AsTask();
+
+        var outcome = await service.Queue.AcquireAsync(NewTenant("reports", PriorityClass.Sheddable), CancellationToken.None);
+
+        Assert.Equal(AdmissionOutcome.Failed(AdmissionFailure.QueueFull, TimeSpan.Zero), outcome);
+        Assert.False(first.IsCompleted);
+        Assert.False(second.IsCompleted);
+        Assert.Equal(2, service.Queue.Count);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_QueueFullWithoutSheddableWaiters_TurnsEvenACriticalRequestAwayAsQueueFull()
+    {
+        var service = Service(maxWaiting: 1);
+        Full(service.OnPrem(), "http://10.0.0.1:8000");
+        var standard = service.Queue.AcquireAsync(NewTenant("app"), CancellationToken.None).AsTask();
+
+        var outcome = await service.Queue.AcquireAsync(NewTenant("chat", PriorityClass.Critical), CancellationToken.None);
+
+        Assert.Equal(AdmissionFailure.QueueFull, outcome.Failure);
+        Assert.False(standard.IsCompleted);
+    }
 }
