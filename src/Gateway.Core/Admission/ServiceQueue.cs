@@ -364,7 +364,7 @@ internal sealed class ServiceQueue : ICapacityListener
         }
 
         _count++;
-        _service.CountWaiting(waiter.Tenant.Priority, 1);
+        _service.CountWaiting(waiter.Tenant.Priority, waiter.ForCloud, 1);
     }
 
     /// <summary>Under the lock: takes <paramref name="waiter"/> out of its line; a tenant with nobody left waiting gives up its turn.</summary>
@@ -380,7 +380,7 @@ internal sealed class ServiceQueue : ICapacityListener
         }
 
         _count--;
-        _service.CountWaiting(waiter.Tenant.Priority, -1);
+        _service.CountWaiting(waiter.Tenant.Priority, waiter.ForCloud, -1);
     }
 
     /// <summary>Under the lock: gives <paramref name="replica"/>'s reserved slot to <paramref name="waiter"/>.</summary>
@@ -459,6 +459,9 @@ internal sealed class ServiceQueue : ICapacityListener
         private readonly int _recoveries = avoid?.Recoveries ?? 0;
 
         public Tenant Tenant => tenant;
+
+        /// <summary>Whether a cloud pool may serve it: it counts toward the demand cloud replicas could take.</summary>
+        public bool ForCloud => tenant.Residency == Residency.Any;
 
         /// <summary>The replica that failed this request, until it has recovered since (restarted at the same address, say).</summary>
         public Replica? Avoiding => avoid is not null && avoid.Recoveries == _recoveries ? avoid : null;

@@ -11,6 +11,7 @@ public sealed class InferenceService
     private static readonly int ClassCount = Enum.GetValues<PriorityClass>().Length;
 
     private readonly int[] _waitingIn = new int[ClassCount];
+    private readonly int[] _waitingForCloud = new int[ClassCount];
     private int _waiting;
 
     /// <summary>The service <paramref name="options"/> describe, at <paramref name="index"/> in its topology.</summary>
@@ -60,6 +61,12 @@ public sealed class InferenceService
     /// <summary>Requests of class <paramref name="priority"/> waiting in the gateway's queue.</summary>
     public int WaitingIn(PriorityClass priority) => Volatile.Read(ref _waitingIn[(int)priority]);
 
+    /// <summary>
+    /// Requests of class <paramref name="priority"/> waiting in the gateway's queue that a cloud pool may serve (their
+    /// tenant is not <see cref="Residency.OnPremOnly"/>): the waiting demand more cloud replicas could take.
+    /// </summary>
+    public int WaitingForCloud(PriorityClass priority) => Volatile.Read(ref _waitingForCloud[(int)priority]);
+
     /// <summary>Finds a pool by name.</summary>
     public Pool? FindPool(string name)
     {
@@ -76,11 +83,17 @@ public sealed class InferenceService
 
     /// <summary>
     /// The queue counts <paramref name="delta"/> more (or fewer) waiting requests of class <paramref name="priority"/>,
-    /// kept here so that demand is read from the model alone. Only the queue writes, under its lock.
+    /// that a cloud pool may serve or not (<paramref name="forCloud"/>), kept here so that demand is read from the model
+    /// alone. Only the queue writes, under its lock.
     /// </summary>
-    internal void CountWaiting(PriorityClass priority, int delta)
+    internal void CountWaiting(PriorityClass priority, bool forCloud, int delta)
     {
         Volatile.Write(ref _waitingIn[(int)priority], _waitingIn[(int)priority] + delta);
+        if (forCloud)
+        {
+            Volatile.Write(ref _waitingForCloud[(int)priority], _waitingForCloud[(int)priority] + delta);
+        }
+
         Volatile.Write(ref _waiting, _waiting + delta);
     }
 }

@@ -8,7 +8,9 @@ namespace Gateway.Scaling;
 /// Decides, tick by tick, how many replicas each elastic pool of a service should have, and which replica leaves.
 /// A pool is wanted at the fewest replicas that keep demand (requests in flight plus queued) at or under the
 /// service's target utilisation of the capacity above it (ready replicas of fixed pools, wanted replicas of elastic
-/// ones) plus its own, within its minimum and maximum. Replicas still provisioning count as the pool's own, and so
+/// ones) plus its own, within its minimum and maximum. A cloud pool counts only the queued requests it could serve and
+/// is meant to: not those of on-prem-only tenants, nor those of a class whose <see cref="PriorityClassOptions.ScalesCloud"/>
+/// is false (see <see cref="CloudDemand"/>). Replicas still provisioning count as the pool's own, and so
 /// do replicas asked for that have not joined yet (a node still booting for a webhook or Kubernetes scaler), until
 /// they join or the provisioning timeout passes: a burst is asked for once. The wish for more is granted, all at
 /// once, when it has held for the scale-out window; the wish for fewer only when it has held for the whole
@@ -32,12 +34,19 @@ internal sealed class ScaleController
     private readonly TimeProvider _time;
     private readonly GatewayMetrics? _metrics;
     private readonly ElasticPool?[] _pools;
+    private readonly PriorityClass[] _scalingCloud;
 
-    public ScaleController(InferenceService service, TimeProvider time, GatewayMetrics? metrics = null)
+    /// <summary>
+    /// The controller of <paramref name="service"/>'s elastic pools; <paramref name="classes"/> (the gateway's
+    /// <see cref="GatewayOptions.Classes"/>) says which classes' queued requests scale cloud pools (a class not named does).
+    /// </summary>
+    public ScaleController(
+        InferenceService service, TimeProvider time, GatewayMetrics? metrics = null, IReadOnlyDictionary<PriorityClass, PriorityClassOptions>? classes = null)
     {
         Service = service;
         _time = time;
         _metrics = metrics;
+        _scalingCloud = Array.FindAll(Enum.GetValues<PriorityClass>(), c => classes is null || !classes.TryGetValue(c, out var o) || o.ScalesCloud);
         _pools = new ElasticPool?[service.Pools.Count];
         for (var i = 0; i < _pools.Length; i++)
         {
@@ -56,18 +65,37 @@ internal sealed class ScaleController
     /// replicas' last scrape says other gateways have there too, so that the one gateway that scales (the leader)
     /// sees the load of all of them; other gateways' queues it cannot see.
     /// </summary>
-    public static int Demand(InferenceService service)
+    public static int Demand(InferenceService service) => InFlight(service) + service.Waiting;
+
+    /// <summary>
+    /// What a cloud pool is scaled for: requests in flight (as in <see cref="Demand"/>: wherever they run, whoever sent
+    /// them) plus the queued requests that cloud replicas could serve (their tenant is not on-prem only) of the classes
+    /// whose queued demand scales cloud pools. The others wait for capacity that exists: more cloud replicas would not
+    /// serve them, or are not meant to be bought for them.
+    /// </summary>
+    public int CloudDemand()
     {
-        var demand = service.Waiting;
+        var demand = InFlight(Service);
+        foreach (var priority in _scalingCloud)
+        {
+            demand += Service.WaitingForCloud(priority);
+        }
+
+        return demand;
+    }
+
+    private static int InFlight(InferenceService service)
+    {
+        var inFlight = 0;
         foreach (var pool in service.Pools)
         {
             foreach (var replica in pool.Snapshot)
             {
-                demand += replica.EffectiveInFlight;
+                inFlight += replica.EffectiveInFlight;
             }
         }
 
-        return demand;
+        return inFlight;
     }
 
     /// <summary>
@@ -94,10 +122,16 @@ internal sealed class ScaleController
     }
 
     /// <summary>Decides on the service's demand now.</summary>
-    public IReadOnlyList<ScaleAction> Tick() => Tick(Demand(Service));
+    public IReadOnlyList<ScaleAction> Tick() => Tick(Demand(Service), CloudDemand());
 
-    /// <summary>Decides on the given demand (requests in flight plus queued); the actions to carry out now, often none.</summary>
-    public IReadOnlyList<ScaleAction> Tick(int demand)
+    /// <summary>Decides on the given demand (requests in flight plus queued), for every pool alike; the actions to carry out now, often none.</summary>
+    public IReadOnlyList<ScaleAction> Tick(int demand) => Tick(demand, demand);
+
+    /// <summary>
+    /// Decides on the given demand: <paramref name="demand"/> for pools located on-prem, <paramref name="cloudDemand"/>
+    /// (see <see cref="CloudDemand"/>) for cloud pools. The actions to carry out now, often none.
+    /// </summary>
+    public IReadOnlyList<ScaleAction> Tick(int demand, int cloudDemand)
     {
         var now = _time.GetUtcNow();
         List<ScaleAction>? actions = null;
@@ -114,7 +148,8 @@ internal sealed class ScaleController
             var scaling = elastic.Options;
             var staying = CountStaying(pool, elastic);
             var current = Counted(elastic, staying, now);
-            var wanted = DesiredReplicas(demand, Service.TargetUtilization, capacityAbove, pool.CapacityPerReplica, scaling.MinReplicas, scaling.MaxReplicas);
+            var poolDemand = pool.Location == PoolLocation.Cloud ? cloudDemand : demand;
+            var wanted = DesiredReplicas(poolDemand, Service.TargetUtilization, capacityAbove, pool.CapacityPerReplica, scaling.MinReplicas, scaling.MaxReplicas);
             elastic.Wanted = wanted;
             capacityAbove += wanted * pool.CapacityPerReplica;
 

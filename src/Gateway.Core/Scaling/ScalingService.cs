@@ -79,7 +79,7 @@ internal sealed partial class ScalingService(
                 if (controller is null)
                 {
                     LogLeading(logger, service.Name);
-                    controller = new ScaleController(service, time, metrics);
+                    controller = new ScaleController(service, time, metrics, options.Classes);
                 }
 
                 await TickAsync(controller, stoppingToken);

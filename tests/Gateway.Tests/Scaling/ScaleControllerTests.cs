@@ -472,6 +472,62 @@ public sealed class ScaleControllerTests
     }
 
     [Fact]
+    public async Task Tick_OnlyOnPremOnlyRequestsWait_AsksTheCloudForNothing()
+    {
+        // At a target of 1.0 the full on-prem replica alone wants no cloud replica: only what waits could.
+        Build(min: 0, max: 4, targetUtilization: 1.0);
+        using var clients = new CancellationTokenSource();
+        var requests = new List<Task<Gateway.Admission.AdmissionOutcome>>();
+        Send(_service, TestTopology.NewTenant("app"), 2, requests, clients.Token);
+        Send(_service, TestTopology.NewTenant("records", residency: Residency.OnPremOnly), 4, requests, clients.Token);
+
+        Assert.Equal((6, 2), (ScaleController.Demand(_service), _controller.CloudDemand()));
+        var log = Run(TimeSpan.FromSeconds(5), demand: null);
+
+        Assert.Empty(log);
+        Assert.Equal(0, _controller.Wanted(Cloud));
+        await LeaveAsync(clients, requests);
+    }
+
+    [Fact]
+    public async Task Tick_AClassThatDoesNotScaleCloudWaitsBesideOneThatDoes_AsksOnlyForTheOneThatDoes()
+    {
+        Build(min: 0, max: 4, targetUtilization: 1.0, classes: new() { [PriorityClass.Sheddable] = new PriorityClassOptions { ScalesCloud = false } });
+        using var clients = new CancellationTokenSource();
+        var requests = new List<Task<Gateway.Admission.AdmissionOutcome>>();
+        Send(_service, TestTopology.NewTenant("app"), 4, requests, clients.Token);
+        Send(_service, TestTopology.NewTenant("batch", PriorityClass.Sheddable), 6, requests, clients.Token);
+
+        // 2 in flight + 2 Standard waiting: one cloud replica (2 + 2 = 4); the 6 Sheddable ones would have wanted three more.
+        Assert.Equal((10, 4), (ScaleController.Demand(_service), _controller.CloudDemand()));
+        var log = Run(TimeSpan.FromSeconds(5), demand: null);
+
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 1))], log);
+        await LeaveAsync(clients, requests);
+    }
+
+    [Fact]
+    public async Task Tick_ElasticPoolLocatedOnPrem_ScalesForOnPremOnlyRequestsToo()
+    {
+        var burst = TestTopology.Pool("on-prem-burst", 1, 2, "http://10.0.2.1:8000");
+        burst.Location = PoolLocation.OnPrem;
+        burst.Scaling = new ScalingOptions { MaxReplicas = 4 };
+        var service = TestTopology.Service(TestTopology.Pool("on-prem", 0, 2, "http://10.0.0.1:8000"), burst);
+        service.TargetUtilization = 1.0;
+        _service = TestTopology.Build(TestTopology.Options(service), _time).Services[0];
+        TestTopology.Add(_service.OnPrem(), "http://10.0.0.1:8000");
+        _controller = new ScaleController(_service, _time);
+        using var clients = new CancellationTokenSource();
+        var requests = new List<Task<Gateway.Admission.AdmissionOutcome>>();
+        Send(_service, TestTopology.NewTenant("records", residency: Residency.OnPremOnly), 6, requests, clients.Token);
+
+        var log = Run(TimeSpan.FromSeconds(5), demand: null);
+
+        Assert.Equal([(S(2), new ScaleAction.Add(_service.FindPool("on-prem-burst")!, 2))], log);
+        await LeaveAsync(clients, requests);
+    }
+
+    [Fact]
     public void Tick_TwoElasticPools_TheLowerOneCarriesOnlyWhatTheHigherCannotAtItsMax()
     {
         var cloud = TestTopology.Pool("cloud", 1, 2, "http://10.0.1.1:8000");
@@ -538,16 +594,33 @@ public sealed class ScaleControllerTests
         }
     }
 
-    private void Build(int min, int max, double provisioningTimeout = 600)
+    private void Build(
+        int min, int max, double provisioningTimeout = 600, double targetUtilization = 0.8, Dictionary<PriorityClass, PriorityClassOptions>? classes = null)
     {
         var cloud = TestTopology.Pool("cloud", 1, 2, "http://10.0.1.1:8000");
         cloud.Scaling = new ScalingOptions { MinReplicas = min, MaxReplicas = max, ProvisioningTimeoutSeconds = provisioningTimeout };
-        var options = TestTopology.Options(TestTopology.Service(TestTopology.Pool("on-prem", 0, 2, "http://10.0.0.1:8000"), cloud));
-        var topology = TestTopology.Build(options, _time);
+        var service = TestTopology.Service(TestTopology.Pool("on-prem", 0, 2, "http://10.0.0.1:8000"), cloud);
+        service.TargetUtilization = targetUtilization;
+        var topology = TestTopology.Build(TestTopology.Options(service), _time);
         _service = topology.Services[0];
         TestTopology.Add(_service.OnPrem(), "http://10.0.0.1:8000");
         _metrics = new GatewayMetrics(topology, _time);
-        _controller = new ScaleController(_service, _time, _metrics);
+        _controller = new ScaleController(_service, _time, _metrics, classes);
+    }
+
+    /// <summary>Requests of <paramref name="tenant"/> through the service's queue: they take free slots, the rest wait.</summary>
+    private static void Send(InferenceService service, Tenant tenant, int count, List<Task<Gateway.Admission.AdmissionOutcome>> requests, CancellationToken aborted)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            requests.Add(service.Queue.AcquireAsync(tenant, aborted).AsTask());
+        }
+    }
+
+    private static async Task LeaveAsync(CancellationTokenSource clients, List<Task<Gateway.Admission.AdmissionOutcome>> requests)
+    {
+        await clients.CancelAsync();
+        await Task.WhenAll(requests);
     }
 
     /// <summary>Every cloud replica ever added, in order, by the names the pool gave them.</summary>
