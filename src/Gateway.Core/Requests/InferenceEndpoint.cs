@@ -175,7 +175,7 @@ internal sealed partial class InferenceEndpoint(
                 return;
             }
 
-            metrics.QueueWait(service.Name, admission.Waited);
+            metrics.QueueWait(service.Name, tenant.Priority, admission.Waited);
             await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival);
         }
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Gateway.Configuration;
 using Gateway.Model;
 using Prometheus;
 
@@ -36,12 +37,14 @@ public sealed class GatewayMetrics
     private readonly Counter _rejected;
     private readonly Counter _retries;
     private readonly Histogram _queueWait;
+    private readonly Histogram _queueWaitByClass;
     private readonly Counter _scaleEvents;
     private readonly Gauge _replicaHealthy;
     private readonly Gauge _leader;
     private readonly ConcurrentDictionary<(string Service, string Pool), PoolInstruments> _pools = new();
     private readonly ConcurrentDictionary<(string Service, string Reason), Counter.Child> _rejections = new();
     private readonly ConcurrentDictionary<string, Histogram.Child> _queueWaits = new();
+    private readonly ConcurrentDictionary<(string Service, PriorityClass Priority), Histogram.Child> _queueWaitsByClass = new();
     private readonly HashSet<(string Service, string Pool, string Replica)> _replicaLabels = [];
     private readonly Queue<ScaleEvent> _recentScaleEvents = new();
     private readonly TimeProvider _time;
@@ -58,6 +61,11 @@ public sealed class GatewayMetrics
         var queueDepth = factory.CreateGauge("gateway_queue_depth", "Requests waiting in the service's gateway queue.", ["service"]);
         _queueWait = factory.CreateHistogram("gateway_queue_wait_seconds", "Time requests waited in the gateway queue before a replica took them.",
             new HistogramConfiguration { LabelNames = ["service"], Buckets = QueueWaitBuckets });
+
+        // Beside the per-service histogram rather than a label added to it, so queries of that one stay as they are.
+        _queueWaitByClass = factory.CreateHistogram("gateway_queue_wait_by_class_seconds",
+            "Time requests waited in the gateway queue before a replica took them, by their tenant's priority class.",
+            new HistogramConfiguration { LabelNames = ["service", "class"], Buckets = QueueWaitBuckets });
         _timeToFirstToken = factory.CreateHistogram("gateway_time_to_first_token_seconds",
             "Time from the request's arrival to the first generated text (streams) or the first body byte (plain answers).",
             new HistogramConfiguration { LabelNames = ["service", "pool"], Buckets = LatencyBuckets });
@@ -89,6 +97,11 @@ public sealed class GatewayMetrics
             foreach (var reason in RejectionReasons.All)
             {
                 _rejections[(service.Name, reason)] = _rejected.WithLabels(service.Name, reason);
+            }
+
+            foreach (var priority in Enum.GetValues<PriorityClass>())
+            {
+                QueueWaitOf(service.Name, priority);
             }
 
             foreach (var pool in service.Pools)
@@ -181,9 +194,23 @@ public sealed class GatewayMetrics
     internal void Rejected(string service, string reason) =>
         _rejections.GetOrAdd((service, reason), static (key, counter) => counter.WithLabels(key.Service, key.Reason), _rejected).Inc();
 
-    /// <summary>Records how long a placed request waited in the queue.</summary>
-    internal void QueueWait(string service, TimeSpan waited) =>
+    /// <summary>Records how long a placed request of class <paramref name="priority"/> waited in the queue.</summary>
+    internal void QueueWait(string service, PriorityClass priority, TimeSpan waited)
+    {
         _queueWaits.GetOrAdd(service, static (name, histogram) => histogram.WithLabels(name), _queueWait).Observe(waited.TotalSeconds);
+        QueueWaitOf(service, priority).Observe(waited.TotalSeconds);
+    }
+
+    private Histogram.Child QueueWaitOf(string service, PriorityClass priority) =>
+        _queueWaitsByClass.GetOrAdd((service, priority), static (key, histogram) => histogram.WithLabels(key.Service, ClassLabel(key.Priority)), _queueWaitByClass);
+
+    /// <summary>The <c>class</c> label of <paramref name="priority"/>: <c>critical</c>, <c>standard</c>, <c>sheddable</c>.</summary>
+    internal static string ClassLabel(PriorityClass priority) => priority switch
+    {
+        PriorityClass.Critical => "critical",
+        PriorityClass.Standard => "standard",
+        _ => "sheddable",
+    };
 
     /// <summary>Counts a scale decision and keeps it among the recent ones <c>/admin/status</c> shows.</summary>
     internal void ScaleEvent(string service, string pool, string direction)

@@ -40,6 +40,7 @@ public sealed class GatewayMetricsTests
             pool.Retried(RetryReasons.Overloaded);
             metrics.Rejected("qwen-chat", RejectionReasons.QueueFull);
             metrics.Pool("qwen-chat", GatewayMetrics.NoPool).Answered(429);
+            metrics.QueueWait("qwen-chat", PriorityClass.Critical, TimeSpan.FromMilliseconds(5));
         }
 
         Answer();
@@ -185,6 +186,30 @@ public sealed class GatewayMetricsTests
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"unavailable\"} 0",
                 "gateway_retries_total{service=\"qwen-chat\",pool=\"on-prem\",reason=\"connection_failed\"} 0",
                 "gateway_retries_total{service=\"qwen-chat\",pool=\"on-prem\",reason=\"overloaded\"} 1",
+            ],
+            lines);
+    }
+
+    [Fact]
+    public async Task QueueWait_ByClass_KeepsTheServiceSeriesAndAddsOneSeriesPerClassFromStart()
+    {
+        var metrics = Metrics();
+
+        metrics.QueueWait("qwen-chat", PriorityClass.Critical, TimeSpan.FromSeconds(0.2));
+        metrics.QueueWait("qwen-chat", PriorityClass.Sheddable, TimeSpan.FromSeconds(3));
+
+        var lines = await ExportAsync(metrics, "gateway_queue_wait_seconds_count{", "gateway_queue_wait_seconds_sum{", "gateway_queue_wait_by_class_seconds_count{", "gateway_queue_wait_by_class_seconds_sum{");
+
+        Assert.Equal(
+            [
+                "gateway_queue_wait_by_class_seconds_count{service=\"qwen-chat\",class=\"critical\"} 1",
+                "gateway_queue_wait_by_class_seconds_count{service=\"qwen-chat\",class=\"sheddable\"} 1",
+                "gateway_queue_wait_by_class_seconds_count{service=\"qwen-chat\",class=\"standard\"} 0",
+                "gateway_queue_wait_by_class_seconds_sum{service=\"qwen-chat\",class=\"critical\"} 0.2",
+                "gateway_queue_wait_by_class_seconds_sum{service=\"qwen-chat\",class=\"sheddable\"} 3",
+                "gateway_queue_wait_by_class_seconds_sum{service=\"qwen-chat\",class=\"standard\"} 0",
+                "gateway_queue_wait_seconds_count{service=\"qwen-chat\"} 2",
+                "gateway_queue_wait_seconds_sum{service=\"qwen-chat\"} 3.2",
             ],
             lines);
     }
