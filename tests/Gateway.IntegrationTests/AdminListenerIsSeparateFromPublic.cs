@@ -56,6 +56,9 @@ public sealed class AdminListenerIsSeparateFromPublic : IAsyncLifetime
         Assert.Equal("qwen-chat", service.GetProperty("name").GetString());
         Assert.Equal("SpillOver", service.GetProperty("balancing").GetString());
         Assert.Equal(0, service.GetProperty("queueDepth").GetInt32());
+        Assert.Equal(
+            [("critical", 0), ("standard", 0), ("sheddable", 0)],
+            service.GetProperty("queueByClass").EnumerateObject().Select(c => (c.Name, c.Value.GetInt32())));
         var pools = service.GetProperty("pools").EnumerateArray().ToArray();
         Assert.Equal(["on-prem", "cloud"], pools.Select(p => p.GetProperty("name").GetString()));
         Assert.Equal([1, 2], pools.Select(p => p.GetProperty("readyReplicas").GetInt32()));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gateway.Admission;
+using Gateway.Configuration;
 using Gateway.Model;
 using Gateway.Providers;
 using Gateway.Telemetry;
@@ -100,6 +101,13 @@ internal static class AdminEndpoints
                 }
 
                 json.WriteNumber("queueDepth"u8, queued);
+                json.WriteStartObject("queueByClass"u8);
+                foreach (var priority in Enum.GetValues<PriorityClass>())
+                {
+                    json.WriteNumber(GatewayMetrics.ClassLabel(priority), service.WaitingIn(priority));
+                }
+
+                json.WriteEndObject();
                 json.WriteNumber("inFlight"u8, inFlight);
                 json.WriteNumber("demand"u8, inFlight + queued);
                 json.WriteStartArray("pools"u8);
