@@ -26,8 +26,21 @@ internal sealed class KillPhase : ChaosPhase
 
         run.Log($"SIGKILL {victim.Id} (pid {pid}, {victim.InFlight} in flight)");
         await Task.Delay(run.Settings.Fault, cancellationToken);
+        await WaitForReplacementAsync(run, pid, cancellationToken);
         return new Injection($"SIGKILL {victim.Id} (pid {pid}, {victim.InFlight} in flight)", Math.Round(at, 3), Math.Round(at, 3),
             ReplacementEvidence(run, victim.Id, pid, victim.InFlight, at));
+    }
+
+    /// <summary>
+    /// Holds the load until the Process provider's replacement of <paramref name="pid"/> is ready, if it is not yet (a
+    /// loaded machine starts a process slowly), up to the queue's deadline, so the phase sees the recovery it is about.
+    /// </summary>
+    public static async Task WaitForReplacementAsync(PhaseRun run, int pid, CancellationToken cancellationToken)
+    {
+        if (await run.Watch.WaitForAsync(run.OnPremPool, r => r.State == "ready" && r.Pid is { } other && other != pid, TimeSpan.FromSeconds(30), cancellationToken) is null)
+        {
+            run.Log($"no replacement of pid {pid} ready within 30 s");
+        }
     }
 
     /// <summary>What a kill left behind: the killed replica, and when a replacement with another pid was ready in its pool.</summary>

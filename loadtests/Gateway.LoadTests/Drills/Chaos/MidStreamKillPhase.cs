@@ -31,6 +31,7 @@ internal sealed class MidStreamKillPhase : ChaosPhase
 
         run.Log($"SIGKILL {victim.Id} (pid {pid}, {victim.InFlight} streams on it)");
         await Task.Delay(run.Settings.Fault, cancellationToken);
+        await KillPhase.WaitForReplacementAsync(run, pid, cancellationToken);
         return new Injection($"SIGKILL {victim.Id} (pid {pid}) with {victim.InFlight} streams on it", Math.Round(at, 3), Math.Round(at, 3),
             KillPhase.ReplacementEvidence(run, victim.Id, pid, victim.InFlight, at));
     }

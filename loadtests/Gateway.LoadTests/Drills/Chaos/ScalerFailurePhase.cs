@@ -83,6 +83,13 @@ internal sealed class ScalerFailurePhase : ChaosPhase
         run.Log($"the webhook has had {cloud.Calls.Count} calls, {cloud.FailedCalls} answered 500; holding");
         await Task.Delay(run.Settings.Fault, cancellationToken);
 
+        // Held until the cloud answers (a loaded machine starts its simulators slowly), up to the queue's deadline: the
+        // phase is about the requests that wait for it.
+        if (await run.Watch.WaitForAsync(_pool!, r => r.Served > 0, TimeSpan.FromSeconds(30), cancellationToken) is null)
+        {
+            run.Log("no cloud replica served within 30 s");
+        }
+
         var origin = DateTime.UtcNow - TimeSpan.FromSeconds(run.Now);
         var calls = cloud.Calls;
         double? Seconds(DateTime at) => Math.Round((at - origin).TotalSeconds, 3);
