@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Gateway.LoadTests.Drills;
+using Gateway.LoadTests.Drills.Chaos;
 using Gateway.LoadTests.Reports;
 
 namespace Gateway.LoadTests;
@@ -52,6 +53,7 @@ internal static class Program
             {
                 "peak" => await Peak(options, interrupted.Token),
                 "compare" => await Compare(options, interrupted.Token),
+                "chaos" => await Chaos(options, interrupted.Token),
                 _ => await Overhead(options, interrupted.Token),
             };
             var path = options.ReportPath ?? Repository.DefaultReportPath(options.Drill, options.Short, startedAt);
@@ -98,6 +100,12 @@ internal static class Program
         }
 
         return (compare, PeakMarkdown.Render(columns) + $"Cloud replica-seconds are counted {compare.CloudReplicaSecondsSpan}.{Environment.NewLine}");
+    }
+
+    private static async Task<(object, string)> Chaos(DrillOptions options, CancellationToken cancellationToken)
+    {
+        var chaos = await ChaosDrill.RunAsync(options, cancellationToken);
+        return (chaos, ChaosMarkdown.Render(chaos));
     }
 
     private static async Task<(object, string)> Overhead(DrillOptions options, CancellationToken cancellationToken)

@@ -27,8 +27,8 @@ internal static class SimulatorApp
         var scheduler = new SequenceScheduler(options);
         var metrics = new SimulatorMetrics(options, scheduler);
         var startup = new StartupGate(options, time);
-        var completions = new CompletionEndpoint(
-            options, scheduler, new LatencyModel(options), new FailureInjector(options, new Random(options.Seed)), startup, metrics, time);
+        var failures = new FailureInjector(options, new Random(options.Seed));
+        var completions = new CompletionEndpoint(options, scheduler, new LatencyModel(options), failures, startup, metrics, time);
 
         var app = builder.Build();
         app.MapPost("/v1/chat/completions", context => completions.HandleAsync(context, EndpointKind.Chat));
@@ -40,6 +40,13 @@ internal static class SimulatorApp
             context.Response.StatusCode = startup.IsReady ? 200 : 503;
             return Task.CompletedTask;
         });
+        if (options.FailureControl)
+        {
+            var control = new FailureControlEndpoint(failures);
+            app.MapGet(FailureControlEndpoint.Path, control.GetAsync);
+            app.MapPut(FailureControlEndpoint.Path, control.PutAsync);
+        }
+
         app.MapGet("/version", context => WriteJsonAsync(context.Response, json => json.WriteString("version"u8, VllmVersion)));
         app.MapGet("/metrics", context =>
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
+using Gateway.Testing;
 using Xunit.Abstractions;
 
 namespace Gateway.IntegrationTests;

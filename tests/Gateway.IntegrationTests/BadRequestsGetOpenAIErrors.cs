@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Gateway.IntegrationTests.Support;
+using Gateway.Testing;
 
 namespace Gateway.IntegrationTests;
 

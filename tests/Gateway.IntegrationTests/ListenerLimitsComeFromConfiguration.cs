@@ -1,5 +1,6 @@
 using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
+using Gateway.Testing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
+using Gateway.Testing;
 using Polly.CircuitBreaker;
 
 namespace Gateway.IntegrationTests;

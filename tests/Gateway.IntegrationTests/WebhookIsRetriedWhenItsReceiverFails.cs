@@ -1,6 +1,7 @@
 using System.Net;
 using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
+using Gateway.Testing;
 
 namespace Gateway.IntegrationTests;
 

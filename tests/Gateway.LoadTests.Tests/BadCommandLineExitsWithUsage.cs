@@ -14,6 +14,9 @@ public sealed class BadCommandLineExitsWithUsage
     [InlineData("--sides: unknown side 'hpa': spillover, roundrobin, seed", "compare", "--sides", "seed,hpa")]
     [InlineData("--sides: 'seed,seed' names no side, or one twice", "compare", "--sides", "seed,seed")]
     [InlineData("--sides goes with compare", "peak", "--sides", "seed")]
+    [InlineData("--phases: unknown phase 'flood': kill, stall, 503, mid-stream-kill, scaler-failure, sigterm", "chaos", "--phases", "kill,flood")]
+    [InlineData("--phases goes with chaos", "peak", "--phases", "kill")]
+    [InlineData("only peak runs against a running one", "chaos", "--gateway-url", "http://127.0.0.1:8080")]
     public async Task BadArguments_Exit2WithTheReason(string reason, params string[] args)
     {
         using var run = new DrillRun();

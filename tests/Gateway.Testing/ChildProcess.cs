@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Gateway.Testing;
@@ -53,13 +52,7 @@ public sealed class ChildProcess : IAsyncDisposable
     internal Task<Match> Listening => _listening.Task;
 
     /// <summary>Sends <paramref name="signal"/> (<c>INT</c>, <c>TERM</c>, <c>KILL</c>…) to the process alone, not its children; false if it is gone.</summary>
-    public async Task<bool> SignalAsync(string signal)
-    {
-        // kill(1) is started directly, not through the launcher: it ends at once and starts nothing.
-        using var kill = Process.Start("kill", ["-" + signal, Id.ToString(CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync();
-        return kill.ExitCode == 0;
-    }
+    public Task<bool> SignalAsync(string signal) => ProcessSignals.SendAsync(Id, signal);
 
     /// <summary>Waits for the process to exit and for the last of its output, and returns its exit code.</summary>
     /// <exception cref="TimeoutException">It is still running after <paramref name="timeout"/>.</exception>

@@ -5,7 +5,8 @@ namespace Gateway.LoadTests.Drills;
 /// <summary>
 /// The command line of the drills: <c>DRILL [--short] [--duration 2m] [--concurrency 5] [--host H] [--body JSON|@FILE]
 /// [--stream] [--warmup 5s] [--rate 1000] [--streams 2000] [--gateway-url U --admin-url U] [--config PATH]
-/// [--set Gateway:Key=value]... [--sample-interval 1s] [--settle-timeout 2m] [--sides spillover,roundrobin,seed] [--report PATH]</c>. Unset values take
+/// [--set Gateway:Key=value]... [--sample-interval 1s] [--settle-timeout 2m] [--sides spillover,roundrobin,seed] [--phases kill,...]
+/// [--report PATH]</c>. Unset values take
 /// the drill's defaults, full or short.
 /// </summary>
 internal sealed record DrillOptions
@@ -15,9 +16,11 @@ internal sealed record DrillOptions
           drills:  peak       the seed's peak against the demo: split, scale-out, cloud replica-seconds, scale-in
                    compare    peak with SpillOver, with RoundRobin, and the seed's baseline (RoundRobin, HPA-like scaling)
                    overhead   straight to a simulator vs through the gateway: rps, added latency, per-chunk delay, memory
+                   chaos      faults under the seed's load, each against a fresh demo: kill, stall, 503, mid-stream-kill,
+                              scaler-failure, sigterm; every request completed, a clean error, lost or refused
           --short                 a few-seconds form (what CI runs)
           --duration TIME         load duration (2m, 30s, 500ms; a bare number is seconds)
-          --concurrency N         clients of a closed loop (peak: 5; overhead: 32)
+          --concurrency N         clients of a closed loop (peak, chaos: 5; overhead: 32)
           --host NAME             Host header (peak: qwen-chat-default.example.com)
           --body JSON|@FILE       request body (peak: the seed's, max_tokens 10)
           --stream                peak: send streamed requests (TTFT measured at the client)
@@ -31,6 +34,7 @@ internal sealed record DrillOptions
           --sample-interval TIME  between two scrapes of /metrics (1s; short: 250ms)
           --settle-timeout TIME   longest wait for the cloud pool back at its minimum after the load (3m; seed side 7m; short: 30s)
           --sides LIST            compare: which sides, in order (spillover,roundrobin,seed, the default)
+          --phases LIST           chaos: which phases, in order (kill,stall,503,mid-stream-kill,scaler-failure,sigterm, the default)
           --report PATH           JSON report (default loadtests/results/DRILL-UTCSTAMP.json)
         """;
 
@@ -71,18 +75,21 @@ internal sealed record DrillOptions
     /// <summary>The compare drill's sides, in order; null for all of them.</summary>
     public IReadOnlyList<string>? Sides { get; init; }
 
+    /// <summary>The chaos drill's phases, in order; null for all of them.</summary>
+    public IReadOnlyList<string>? Phases { get; init; }
+
     /// <summary>Reads the command line, or says what is wrong with it.</summary>
     public static DrillOptions Parse(IReadOnlyList<string> args)
     {
         if (args.Count == 0 || args[0].StartsWith('-'))
         {
-            throw new FormatException("name a drill: peak, compare or overhead");
+            throw new FormatException("name a drill: peak, compare, overhead or chaos");
         }
 
         var options = new DrillOptions { Drill = args[0] };
-        if (options.Drill is not ("peak" or "compare" or "overhead"))
+        if (options.Drill is not ("peak" or "compare" or "overhead" or "chaos"))
         {
-            throw new FormatException($"unknown drill '{options.Drill}': peak, compare or overhead");
+            throw new FormatException($"unknown drill '{options.Drill}': peak, compare, overhead or chaos");
         }
 
         var overrides = new List<string>();
@@ -108,7 +115,8 @@ internal sealed record DrillOptions
                 "--sample-interval" => options with { SampleInterval = Time(flag, Value()) },
                 "--settle-timeout" => options with { SettleTimeout = Time(flag, Value(), allowZero: true) },
                 "--report" => options with { ReportPath = Path.GetFullPath(Value()) },
-                "--sides" => options with { Sides = SideList(flag, Value()) },
+                "--sides" => options with { Sides = NameList(flag, Value(), CompareDrill.SideNames, "side") },
+                "--phases" => options with { Phases = NameList(flag, Value(), Chaos.ChaosDrill.PhaseNames, "phase") },
                 _ => throw new FormatException($"unknown option '{flag}'"),
             };
         }
@@ -126,6 +134,11 @@ internal sealed record DrillOptions
         if (options.Sides is not null && options.Drill != "compare")
         {
             throw new FormatException("--sides goes with compare");
+        }
+
+        if (options.Phases is not null && options.Drill != "chaos")
+        {
+            throw new FormatException("--phases goes with chaos");
         }
 
         return options with { Overrides = overrides };
@@ -152,20 +165,20 @@ internal sealed record DrillOptions
             ? n
             : throw new FormatException($"{flag}: '{value}' is not a whole number above 0");
 
-    private static string[] SideList(string flag, string value)
+    private static string[] NameList(string flag, string value, IReadOnlyList<string> known, string what)
     {
-        var sides = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        foreach (var side in sides)
+        var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var name in names)
         {
-            if (!CompareDrill.SideNames.Contains(side))
+            if (!known.Contains(name))
             {
-                throw new FormatException($"{flag}: unknown side '{side}': {string.Join(", ", CompareDrill.SideNames)}");
+                throw new FormatException($"{flag}: unknown {what} '{name}': {string.Join(", ", known)}");
             }
         }
 
-        return sides.Length > 0 && sides.Distinct().Count() == sides.Length
-            ? sides
-            : throw new FormatException($"{flag}: '{value}' names no side, or one twice");
+        return names.Length > 0 && names.Distinct().Count() == names.Length
+            ? names
+            : throw new FormatException($"{flag}: '{value}' names no {what}, or one twice");
     }
 
     private static Uri Url(string flag, string value) =>

@@ -52,6 +52,24 @@ internal static class Repository
         return [.. Enumerable.Range(0, services).Select(i => $"--Gateway:Services:{i}:{key}={value}")];
     }
 
+    /// <summary>
+    /// The override that appends <paramref name="argument"/> to the Process arguments of the first service's on-prem pool
+    /// (its lowest priority number), e.g. the simulator's <c>--failure-control</c>.
+    /// </summary>
+    public static string AppendOnPremArgument(string configPath, string argument)
+    {
+        using var config = Read(configPath);
+        var pools = config.RootElement.GetProperty("Gateway").GetProperty("Services")[0].GetProperty("Pools");
+        var onPrem = Enumerable.Range(0, pools.GetArrayLength())
+            .MinBy(p => pools[p].TryGetProperty("Priority", out var priority) ? priority.GetInt32() : 0);
+        if (!pools[onPrem].TryGetProperty("Process", out var process) || !process.TryGetProperty("Arguments", out var arguments))
+        {
+            throw new InvalidOperationException($"{configPath}: the on-prem pool {pools[onPrem].GetProperty("Name").GetString()} is not a Process pool with Arguments");
+        }
+
+        return $"--Gateway:Services:0:Pools:{onPrem}:Process:Arguments:{arguments.GetArrayLength()}={argument}";
+    }
+
     private static string[] WindowOverrides(string key, double scaleOutWindowSeconds, double scaleInStabilizationSeconds) =>
     [
         string.Create(CultureInfo.InvariantCulture, $"{key}:Scaling:ScaleOutWindowSeconds={scaleOutWindowSeconds}"),

@@ -30,7 +30,10 @@ public sealed class GatewayOptions
     /// <summary>Whose <c>X-Forwarded-*</c> headers the gateway believes (see <see cref="ForwardedHeadersOptions"/>).</summary>
     public ForwardedHeadersOptions ForwardedHeaders { get; set; } = new();
 
-    /// <summary>Seconds in-flight answers get to finish after SIGTERM or Ctrl+C before replicas are stopped.</summary>
+    /// <summary>
+    /// Seconds in-flight answers get to finish after SIGTERM or Ctrl+C; the gateway then ends those still running
+    /// (<c>shutting_down</c>) before the listener closes and replicas are stopped.
+    /// </summary>
     public double DrainTimeoutSeconds { get; set; } = 30;
 
     /// <summary>The inference services behind the gateway.</summary>

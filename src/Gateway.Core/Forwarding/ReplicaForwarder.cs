@@ -20,7 +20,9 @@ namespace Gateway.Forwarding;
 /// answer whose replica fails mid-way ends with an error event, as vLLM ends its own failed streams.
 /// Every answer is reported to the replica's health record.
 /// </summary>
+#pragma warning disable CA1001 // One for the process's life; its token source is never linked nor timed, so it holds nothing to release.
 internal sealed partial class ReplicaForwarder
+#pragma warning restore CA1001
 {
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _client;
@@ -32,6 +34,10 @@ internal sealed partial class ReplicaForwarder
     private readonly long _maxAnswerBytes;
     private readonly int _retryAfterSeconds;
     private readonly ILogger<ReplicaForwarder> _logger;
+
+    // Cancelled when the drain timeout is over: every answer still in flight is ended by the gateway, not left to the
+    // host's shutdown timeout, which would cut its client's connection without a word.
+    private readonly CancellationTokenSource _drainOver = new();
 
     public ReplicaForwarder(
         IHttpForwarder forwarder, ForwardingOptions options, ForwardedHeadersOptions forwarded, ReplicaHealthMonitor health, GatewayMetrics metrics, ILogger<ReplicaForwarder> logger)
@@ -55,6 +61,13 @@ internal sealed partial class ReplicaForwarder
     }
 
     /// <summary>
+    /// Ends every answer still in flight, for a drain whose timeout is over: a stream that has started gets the
+    /// <c>shutting_down</c> error event and <c>data: [DONE]</c>, an answer not started yet a 503 <c>shutting_down</c>, so
+    /// the client can retry on another gateway replica.
+    /// </summary>
+    public void EndAnswersInFlight() => _drainOver.Cancel();
+
+    /// <summary>
     /// Forwards the request to the <paramref name="attempt"/>'s replica, whose slot the caller reserved; always gives
     /// the slot back. Returns the replica that answered last (another one after a retry).
     /// </summary>
@@ -71,7 +84,7 @@ internal sealed partial class ReplicaForwarder
                 ForwarderError error;
                 try
                 {
-                    error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, _transformer);
+                    error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, _transformer, _drainOver.Token);
                 }
                 finally
                 {
@@ -111,6 +124,13 @@ internal sealed partial class ReplicaForwarder
                 var retryable = heldBack || IsNotStarted(error, exception);
                 LogForwardFailed(_logger, replica.Id, heldBack ? "answered 503" : error.ToString(), attempt.Number, retryable, exception);
                 ResetResponse(context);
+                if (_drainOver.IsCancellationRequested)
+                {
+                    // The drain ended it, not the replica.
+                    await AdmissionErrors.ShuttingDown(attempt.Queue.RetryAfterSeconds).WriteAsync(context.Response);
+                    return replica;
+                }
+
                 if (!retryable || attempt.Number >= _maxAttempts)
                 {
                     // The cap matters: a request that crashes replicas must not go on to crash them all.
@@ -169,13 +189,15 @@ internal sealed partial class ReplicaForwarder
             return;
         }
 
-        if (error != ForwarderError.ResponseBodyDestination || context.RequestAborted.IsCancellationRequested)
+        // The replica failed to go on (Destination is YARP's name for it), or the drain timeout cancelled the copy.
+        var endedByDrain = error == ForwarderError.ResponseBodyCanceled && _drainOver.IsCancellationRequested;
+        if ((error != ForwarderError.ResponseBodyDestination && !endedByDrain) || context.RequestAborted.IsCancellationRequested)
         {
             deferredAbort.Carry();
             return;
         }
 
-        // A stream the drain timeout cut (its replica stopped with the gateway) is the gateway's doing, not the replica's.
+        // A stream the drain timeout cut (ended here, or its replica stopped with the gateway) is the gateway's doing, not the replica's.
         var ended = attempt.Queue.IsClosed
             ? new OpenAIError(503, "server_error", "shutting_down",
                 "The gateway shut down before the stream ended; retry, another gateway replica will take the request.")

@@ -1,5 +1,6 @@
 using Gateway.Admission;
 using Gateway.Configuration;
+using Gateway.Forwarding;
 using Gateway.Model;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,10 +10,12 @@ namespace Gateway.Hosting;
 /// <summary>
 /// Graceful shutdown on SIGTERM or Ctrl+C. It runs before the web server and the replicas stop: readiness
 /// fails at once (a load balancer stops sending), queued and new requests get 503 with Retry-After, and
-/// answers already in flight (long streams included) get up to the drain timeout to finish. Only then does
-/// the server stop listening and the replica providers stop their children.
+/// answers already in flight (long streams included) get up to the drain timeout to finish; those still running then
+/// are ended by the gateway (a stream with the <c>shutting_down</c> error event). Only then does the server stop
+/// listening and the replica providers stop their children.
 /// </summary>
-internal sealed partial class GatewayDrain(GatewayTopology topology, ServiceQueues queues, GatewayOptions options, TimeProvider time, ILogger<GatewayDrain> logger)
+internal sealed partial class GatewayDrain(
+    GatewayTopology topology, ServiceQueues queues, ReplicaForwarder forwarder, GatewayOptions options, TimeProvider time, ILogger<GatewayDrain> logger)
     : IHostedLifecycleService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
@@ -40,7 +43,21 @@ internal sealed partial class GatewayDrain(GatewayTopology topology, ServiceQueu
 
         if (inFlight > 0)
         {
+            // Left running, they would hold the server's own stop until the host's shutdown timeout, which then cuts
+            // their connections without an error event.
             LogDrainTimedOut(logger, inFlight);
+            forwarder.EndAnswersInFlight();
+            try
+            {
+                while (InFlight() > 0)
+                {
+                    await Task.Delay(PollInterval, time, cancellationToken);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The host's own shutdown timeout won.
+            }
         }
         else
         {
@@ -82,6 +99,6 @@ internal sealed partial class GatewayDrain(GatewayTopology topology, ServiceQueu
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Drained in {Seconds:F1} s")]
     private static partial void LogDrained(ILogger logger, double seconds);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Drain timeout: {InFlight} answers still in flight are cut off")]
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Drain timeout: {InFlight} answers still in flight are ended (streams with a shutting_down event)")]
     private static partial void LogDrainTimedOut(ILogger logger, int inFlight);
 }

@@ -4,30 +4,35 @@ namespace Gateway.Simulator.Api;
 
 /// <summary>
 /// Answers a configured share of API requests with an error, as a sick or overloaded replica would, so the
-/// gateway's retries, ejection and error paths can be exercised. Draws come from the seeded generator.
+/// gateway's retries, ejection and error paths can be exercised. Draws come from the seeded generator. The share and
+/// the kinds start as the command line set them; with <c>--failure-control</c> a drill changes them while the
+/// simulator runs (<see cref="Change"/>), and each request reads them once, so a change never splits one.
 /// </summary>
 internal sealed class FailureInjector
 {
-    private static readonly FailureType[] AllTypes = Enum.GetValues<FailureType>();
-
     private readonly Lock _lock = new();
     private readonly Random _random;
-    private readonly double _rate;
-    private readonly FailureType[] _types;
     private readonly SimulatorOptions _options;
+    private volatile FailureSettings _settings;
 
     public FailureInjector(SimulatorOptions options, Random random)
     {
         _options = options;
         _random = random;
-        _rate = options.FailureInjectionRate;
-        _types = options.FailureTypes.Count > 0 ? [.. options.FailureTypes] : AllTypes;
+        _settings = new FailureSettings(options.FailureInjectionRate, options.FailureTypes);
     }
+
+    /// <summary>What is injected now.</summary>
+    public FailureSettings Settings => _settings;
+
+    /// <summary>Injects <paramref name="settings"/> from the next request on.</summary>
+    public void Change(FailureSettings settings) => _settings = settings;
 
     /// <summary>Decides whether this request fails, and with which error.</summary>
     public ApiError? Draw()
     {
-        if (_rate <= 0)
+        var settings = _settings;
+        if (settings.Rate <= 0)
         {
             return null;
         }
@@ -35,12 +40,13 @@ internal sealed class FailureInjector
         FailureType type;
         lock (_lock)
         {
-            if (_random.NextDouble() * 100.0 >= _rate)
+            if (_random.NextDouble() * 100.0 >= settings.Rate)
             {
                 return null;
             }
 
-            type = _types[_random.Next(_types.Length)];
+            var types = settings.DrawnFrom;
+            type = types[_random.Next(types.Count)];
         }
 
         return type switch

@@ -17,6 +17,20 @@ internal static class FailureTypeNames
     /// <summary>Every name, in the order help text lists them.</summary>
     public static IEnumerable<string> All => Names.Select(n => n.Name);
 
+    /// <summary>The command-line name of <paramref name="type"/>.</summary>
+    public static string Name(FailureType type)
+    {
+        foreach (var (name, known) in Names)
+        {
+            if (known == type)
+            {
+                return name;
+            }
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(type), type, "a failure type without a name");
+    }
+
     /// <summary>Parses one name or throws a <see cref="FormatException"/> naming the flag.</summary>
     public static FailureType Parse(string flag, string value)
     {

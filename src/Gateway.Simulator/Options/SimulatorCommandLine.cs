@@ -7,7 +7,8 @@ namespace Gateway.Simulator.Options;
 internal sealed record CommandLineResult(SimulatorOptions? Options, string? Error, bool HelpRequested);
 
 /// <summary>
-/// Reads vLLM-style flags (<c>--name value</c> or <c>--name=value</c>; list flags take several values).
+/// Reads vLLM-style flags (<c>--name value</c> or <c>--name=value</c>; list flags take several values; a switch such as
+/// <c>--failure-control</c> takes none).
 /// Every mistake is reported with the flag's name and what was wrong, never as a stack trace.
 /// </summary>
 internal static class SimulatorCommandLine
@@ -17,7 +18,7 @@ internal static class SimulatorCommandLine
     private const string ModelFlag = "--model";
     private const string ServedModelNameFlag = "--served-model-name";
 
-    private sealed record Flag(string Name, string ValueName, string Help, bool IsList, Apply Apply);
+    private sealed record Flag(string Name, string ValueName, string Help, bool IsList, Apply Apply, bool IsSwitch = false);
 
     private static readonly Flag[] Flags =
     [
@@ -38,6 +39,8 @@ internal static class SimulatorCommandLine
         Single("--failure-injection-rate", "PERCENT", "share of API requests that fail, 0..100 (default 0)", (o, v, n) => o with { FailureInjectionRate = Double(n, v, 0, 100) }),
         List("--failure-types", "TYPE...", "failures to inject: " + string.Join(", ", FailureTypeNames.All), (o, v, n) =>
             o with { FailureTypes = v.Select(x => FailureTypeNames.Parse(n, x)).ToArray() }),
+        Switch("--failure-control", "test hook: PUT /simulator/failure-injection {\"rate\":100,\"types\":[\"unavailable\"]} changes the two flags above while running",
+            o => o with { FailureControl = true }),
         Single("--seed", "N", "seed for generated text and failure injection (default 42)", (o, v, n) => o with { Seed = Int(n, v, int.MinValue, int.MaxValue) }),
         Single("--kv-cache-size", "BLOCKS", "KV cache size in blocks (default 1024)", (o, v, n) => o with { KvCacheSize = Int(n, v, 1, 100_000_000) }),
         Single("--block-size", "TOKENS", "tokens per KV cache block (default 16)", (o, v, n) => o with { BlockSize = Int(n, v, 1, 4096) }),
@@ -83,6 +86,17 @@ internal static class SimulatorCommandLine
             }
 
             i++;
+            if (flag.IsSwitch)
+            {
+                if (equals >= 0)
+                {
+                    return Fail($"{flag.Name} takes no value");
+                }
+
+                options = flag.Apply(options, []);
+                continue;
+            }
+
             if (equals < 0)
             {
                 // A list flag takes every following value up to the next flag; a single flag takes one.
@@ -148,6 +162,9 @@ internal static class SimulatorCommandLine
 
     private static Flag Single(string name, string valueName, string help, Func<SimulatorOptions, string, string, SimulatorOptions> apply) =>
         new(name, valueName, help, IsList: false, (o, v) => apply(o, v[0], name));
+
+    private static Flag Switch(string name, string help, Func<SimulatorOptions, SimulatorOptions> apply) =>
+        new(name, "", help, IsList: false, (o, _) => apply(o), IsSwitch: true);
 
     private static Flag List(string name, string valueName, string help, Func<SimulatorOptions, IReadOnlyList<string>, string, SimulatorOptions> apply) =>
         new(name, valueName, help, IsList: true, (o, v) =>

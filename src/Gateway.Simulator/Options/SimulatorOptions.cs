@@ -48,6 +48,12 @@ internal sealed record SimulatorOptions
     /// <summary>Failure kinds to draw from; all kinds when empty.</summary>
     public IReadOnlyList<FailureType> FailureTypes { get; init; } = [];
 
+    /// <summary>
+    /// A test hook, off by default: <c>PUT /simulator/failure-injection</c> changes <see cref="FailureInjectionRate"/> and
+    /// <see cref="FailureTypes"/> while the simulator runs, so a drill can make a live replica sick and well again.
+    /// </summary>
+    public bool FailureControl { get; init; }
+
     /// <summary>Seed for generated text and failure injection, so runs repeat.</summary>
     public int Seed { get; init; } = 42;
 

@@ -9,13 +9,16 @@ namespace Gateway.LoadTests.Tests.Support;
 /// </summary>
 internal sealed class DrillRun : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(120);
 
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("drill-test-");
+    private readonly TimeSpan _timeout;
 
-    public DrillRun()
+    /// <param name="timeout">How long the drill may run before the test fails (2 minutes unless given).</param>
+    public DrillRun(TimeSpan? timeout = null)
     {
         ReportPath = Path.Combine(_folder.FullName, "report.json");
+        _timeout = timeout ?? DefaultTimeout;
     }
 
     public string ReportPath { get; }
@@ -31,11 +34,11 @@ internal sealed class DrillRun : IDisposable
         await using var drill = await StartAsync(args);
         try
         {
-            return await drill.WaitForExitAsync(Timeout);
+            return await drill.WaitForExitAsync(_timeout);
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"the drill did not end within {Timeout.TotalSeconds} s:\n{Output}");
+            throw new TimeoutException($"the drill did not end within {_timeout.TotalSeconds} s:\n{Output}");
         }
     }
 

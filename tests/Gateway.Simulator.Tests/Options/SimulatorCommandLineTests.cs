@@ -17,6 +17,7 @@ public sealed class SimulatorCommandLineTests
         Assert.Equal(6144, options.MaxModelLen);
         Assert.Equal(1.0, options.TimeFactorUnderLoad);
         Assert.Equal(0, options.FailureInjectionRate);
+        Assert.False(options.FailureControl);
     }
 
     [Fact]
@@ -27,7 +28,7 @@ public sealed class SimulatorCommandLineTests
             "--host", "0.0.0.0", "--port=9001", "--served-model-name", "a", "b", "--max-num-seqs", "8", "--max-model-len", "2048",
             "--max-waiting-queue-length", "5", "--time-to-first-token", "120", "--prefill-time-per-token", "0.5",
             "--inter-token-latency", "20", "--time-factor-under-load", "2.5", "--startup-duration", "3",
-            "--failure-injection-rate", "10", "--failure-types", "rate_limit,server_error", "unavailable", "--seed", "7",
+            "--failure-injection-rate", "10", "--failure-types", "rate_limit,server_error", "unavailable", "--failure-control", "--seed", "7",
             "--kv-cache-size", "64", "--block-size", "32", "--default-max-tokens", "9",
         ]).Options!;
 
@@ -44,6 +45,7 @@ public sealed class SimulatorCommandLineTests
         Assert.Equal(3, options.StartupDurationSeconds);
         Assert.Equal(10, options.FailureInjectionRate);
         Assert.Equal([FailureType.RateLimit, FailureType.ServerError, FailureType.Unavailable], options.FailureTypes);
+        Assert.True(options.FailureControl);
         Assert.Equal(7, options.Seed);
         Assert.Equal(64, options.KvCacheSize);
         Assert.Equal(32, options.BlockSize);
@@ -66,6 +68,8 @@ public sealed class SimulatorCommandLineTests
     [InlineData(new[] { "--failure-injection-rate", "NaN" }, "--failure-injection-rate: 'NaN' is not a number")]
     [InlineData(new[] { "--failure-types", "meteor" }, "--failure-types: unknown failure type 'meteor'")]
     [InlineData(new[] { "stray" }, "unexpected argument 'stray'")]
+    [InlineData(new[] { "--failure-control=yes" }, "--failure-control takes no value")]
+    [InlineData(new[] { "--failure-control", "yes" }, "unexpected argument 'yes': flags start with --")]
     public void Parse_BadFlag_NamesTheFlagAndTheProblem(string[] args, string message)
     {
         var result = SimulatorCommandLine.Parse(args);

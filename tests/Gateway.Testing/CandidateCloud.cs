@@ -1,15 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
-using Gateway.Testing;
 
-namespace Gateway.IntegrationTests.Support;
+namespace Gateway.Testing;
 
 /// <summary>
 /// A cloud behind a scaling webhook, on one machine: a <see cref="WebhookReceiver"/> that starts simulator processes on
 /// pre-picked free loopback ports (the candidate addresses the gateway is configured with) when asked for more
 /// replicas, and stops the one a scale-in names. Disposing stops the receiver and every simulator it started.
 /// </summary>
-internal sealed class CandidateCloud : IAsyncDisposable
+public sealed class CandidateCloud : IAsyncDisposable
 {
     private readonly string[] _simulatorArgs;
     private readonly Dictionary<int, Task<SimulatorProcess>> _running = [];
@@ -18,6 +17,7 @@ internal sealed class CandidateCloud : IAsyncDisposable
     private WebhookReceiver _receiver = null!;
 
     private int _failuresLeft;
+    private int _failed;
 
     private CandidateCloud(int candidates, int failFirst, string[] simulatorArgs)
     {
@@ -34,6 +34,18 @@ internal sealed class CandidateCloud : IAsyncDisposable
 
     /// <summary>The POSTs the receiver got, in order.</summary>
     public IReadOnlyList<WebhookCall> Calls => _receiver.Calls;
+
+    /// <summary>Calls answered 500 (the first <c>failFirst</c> ones), which started nothing.</summary>
+    public int FailedCalls
+    {
+        get
+        {
+            lock (_running)
+            {
+                return _failed;
+            }
+        }
+    }
 
     /// <summary>Candidates whose simulator was stopped by a scale-in, in order.</summary>
     public IReadOnlyList<Uri> Stopped
@@ -81,6 +93,7 @@ internal sealed class CandidateCloud : IAsyncDisposable
             if (_failuresLeft > 0)
             {
                 _failuresLeft--;
+                _failed++;
                 return 500;
             }
 

@@ -6,13 +6,13 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.IntegrationTests.Support;
+namespace Gateway.Testing;
 
 /// <summary>
 /// A scaling webhook's receiver: real Kestrel on <c>127.0.0.1:0</c>. Every POST is recorded (its JSON body and when it
 /// came); the answer function given to <see cref="StartAsync"/> decides each answer from the call's number (1 first) and its body.
 /// </summary>
-internal sealed class WebhookReceiver : IAsyncDisposable
+public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly List<WebhookCall> _calls = [];
@@ -68,7 +68,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 }
 
 /// <summary>One POST a receiver got: when, and its JSON body.</summary>
-internal sealed record WebhookCall(DateTime At, JsonElement Body)
+public sealed record WebhookCall(DateTime At, JsonElement Body)
 {
     public string Service => Body.GetProperty("service").GetString()!;
 

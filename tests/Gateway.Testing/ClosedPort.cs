@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Gateway.IntegrationTests.Support;
+namespace Gateway.Testing;
 
 /// <summary>An address on loopback where nothing listens: a replica that refuses every connection.</summary>
-internal static class ClosedPort
+public static class ClosedPort
 {
     /// <summary>Binds a free port and releases it at once, so connecting to it is refused.</summary>
     public static Uri Address()
