@@ -18,12 +18,29 @@ namespace Gateway.Kubernetes;
 /// vanishes takes its replica with it. Draining is one way: a replica the scale controller drains or gives back
 /// (<see cref="Retire"/>) stays draining until its pod is gone, whatever its endpoint says meanwhile.
 /// </summary>
+/// <remarks>
+/// An endpoint whose node (or pod) cannot be read (gone a moment ago, forbidden, a failing or silent API server) is
+/// left undecided rather than failing the whole pass: the pool's other endpoints are applied at once, a replica
+/// already at its address stays exactly as it was (it may still belong; removing it would drop a serving replica
+/// on a transient error) and none is added (it may not belong). The read is tried again after
+/// <see cref="LabelRetryDelay"/>, doubling up to <see cref="MaxLabelRetryDelay"/>, without waiting for a watch event.
+/// </remarks>
 internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsyncDisposable
 {
     private const string ServiceNameLabel = "kubernetes.io/service-name";
 
     /// <summary>Between a failed list or watch and the next attempt.</summary>
     internal static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>Between a failed read of a node's (or pod's) label and the next; it doubles with each failure in a row.</summary>
+    internal static readonly TimeSpan LabelRetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two reads of a label that keep failing.</summary>
+    internal static readonly TimeSpan MaxLabelRetryDelay = TimeSpan.FromSeconds(30);
+
+    // A pass that meets many new nodes reads their labels a few at a time, not one after another (a slow read would
+    // hold up the rest) nor all at once (a burst of hundreds would only earn 429s from the API server).
+    private const int ConcurrentLabelReads = 8;
 
     private readonly Pool _pool;
     private readonly KubernetesSourceOptions _options;
@@ -35,7 +52,10 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
     // Touched only by the discovery loop, one event at a time.
     private readonly Dictionary<string, V1EndpointSlice> _slices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Replica> _replicas = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string?> _labelValues = new(StringComparer.Ordinal);
+    private readonly Dictionary<LabelOwner, string?> _labelValues = [];
+
+    // Nodes (or pods) whose label could not be read, and when to try again: never an answer, so never in _labelValues.
+    private readonly Dictionary<LabelOwner, UnreadLabel> _unreadLabels = [];
 
     // Shared with the scaler, which runs on the scaling loop: the pod behind each replica.
     private readonly ConcurrentDictionary<Replica, PodReference> _pods = new();
@@ -149,7 +169,8 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
         var list = await _client.DiscoveryV1.ListNamespacedEndpointSliceAsync(
             _options.Namespace, labelSelector: _labelSelector, cancellationToken: stopping);
 
-        // A resync forgets cached labels too: a node pool label could have been moved by an operator.
+        // A resync forgets cached labels too: a node pool label could have been moved by an operator. The back-off of a
+        // label whose read keeps failing stays: a list retried every few seconds must not make it read at that pace.
         _slices.Clear();
         _labelValues.Clear();
         foreach (var slice in list.Items)
@@ -184,10 +205,35 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
                 }
             },
             cancellationToken: watching.Token);
+        var watch = events.GetAsyncEnumerator(watching.Token);
+        Task<bool>? next = null;
         try
         {
-            await foreach (var (type, slice) in events)
+            while (true)
             {
+                next ??= watch.MoveNextAsync().AsTask();
+                if (UntilLabelReadDue() is { } wait)
+                {
+                    try
+                    {
+                        await next.WaitAsync(wait, _time, watching.Token);
+                    }
+                    catch (TimeoutException) when (!next.IsCompleted)
+                    {
+                        // No event yet, but a node (or pod) whose read failed is due again: its endpoints may join now.
+                        await ReconcileAsync(stopping);
+                        continue;
+                    }
+                }
+
+                var more = await next;
+                next = null;
+                if (!more)
+                {
+                    return;
+                }
+
+                var (type, slice) = watch.Current;
                 switch (type)
                 {
                     case WatchEventType.Added:
@@ -220,12 +266,40 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
             // The watch request itself was refused as too old: list again at once, no need to wait.
             LogWatchExpired(_logger, _pool.Name);
         }
+        finally
+        {
+            if (next is { IsCompleted: false })
+            {
+                // The watch may not be disposed while it reads (a pass failed, or the provider stops): end it first.
+                await watching.CancelAsync();
+                await ((Task)next).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            await watch.DisposeAsync();
+        }
     }
 
-    /// <summary>Brings the pool's replicas in line with the endpoints of every known slice that belong to the pool.</summary>
+    /// <summary>
+    /// Brings the pool's replicas in line with the endpoints of every known slice that belong to the pool. Endpoints
+    /// whose node (or pod) is already known go in first; then each label still to read is applied as its answer comes.
+    /// </summary>
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
+        Apply();
+        if (LabelsToRead() is { } toRead)
+        {
+            await ReadLabelsAsync(toRead, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Brings the pool's replicas in line with the endpoints whose node (or pod) label is known; an endpoint whose label
+    /// is not leaves a replica at its address as it is.
+    /// </summary>
+    private void Apply()
+    {
         var wanted = new Dictionary<string, (ReplicaState State, PodReference? Pod)>(StringComparer.Ordinal);
+        HashSet<string>? undecided = null;
         foreach (var slice in _slices.Values)
         {
             var port = FindPort(slice);
@@ -236,12 +310,23 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
 
             foreach (var endpoint in slice.Endpoints)
             {
-                if (endpoint.Addresses is not { Count: > 0 } || !await BelongsToPoolAsync(endpoint, cancellationToken))
+                if (endpoint.Addresses is not { Count: > 0 } || OwnerOf(endpoint) is not { } owner)
                 {
                     continue;
                 }
 
                 var address = Address(endpoint.Addresses[0], port.Value);
+                if (!_labelValues.TryGetValue(owner, out var label))
+                {
+                    (undecided ??= new HashSet<string>(StringComparer.Ordinal)).Add(address);
+                    continue;
+                }
+
+                if (!string.Equals(label, _options.PoolLabelValue, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
                 var state = StateOf(endpoint.Conditions);
 
                 // The same pod may sit in two slices while they are rebalanced; the more serving state wins.
@@ -288,7 +373,8 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
             List<string>? gone = null;
             foreach (var (address, replica) in _replicas)
             {
-                if (!wanted.ContainsKey(address))
+                // Undecided is not gone: whether it still belongs is known once its node (or pod) is read.
+                if (!wanted.ContainsKey(address) && undecided?.Contains(address) != true)
                 {
                     _pool.RemoveReplica(replica);
                     _pods.TryRemove(replica, out _);
@@ -331,42 +417,135 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
         return null;
     }
 
-    private async Task<bool> BelongsToPoolAsync(V1Endpoint endpoint, CancellationToken cancellationToken)
+    /// <summary>
+    /// The nodes (or pods) the endpoints name whose label is neither known nor waiting out its back-off; null when
+    /// there are none. Forgets the back-off of those no endpoint names any more.
+    /// </summary>
+    private List<LabelOwner>? LabelsToRead()
     {
-        string? value;
+        var now = _time.GetUtcNow();
+        var named = new HashSet<LabelOwner>();
+        List<LabelOwner>? toRead = null;
+        foreach (var slice in _slices.Values)
+        {
+            if (FindPort(slice) is null || slice.Endpoints is null)
+            {
+                continue;
+            }
+
+            foreach (var endpoint in slice.Endpoints)
+            {
+                if (endpoint.Addresses is { Count: > 0 } && OwnerOf(endpoint) is { } owner && named.Add(owner)
+                    && !_labelValues.ContainsKey(owner)
+                    && !(_unreadLabels.TryGetValue(owner, out var unread) && unread.ReadAt > now))
+                {
+                    (toRead ??= []).Add(owner);
+                }
+            }
+        }
+
+        // A node no endpoint names any more needs no further tries.
+        foreach (var owner in _unreadLabels.Keys)
+        {
+            if (!named.Contains(owner))
+            {
+                _unreadLabels.Remove(owner);
+            }
+        }
+
+        return toRead;
+    }
+
+    /// <summary>
+    /// Reads the labels of <paramref name="toRead"/>, a few at a time, and applies each answer as it comes, so that one
+    /// slow read (the API client retries a failing one, and times out a silent server) holds up no other endpoint. A
+    /// failed read is logged, left unknown and due again after <see cref="LabelRetryDelayAfter"/>; only the provider
+    /// stopping ends the pass.
+    /// </summary>
+    private async Task ReadLabelsAsync(List<LabelOwner> toRead, CancellationToken cancellationToken)
+    {
+        var reading = new List<Task<LabelRead>>(Math.Min(toRead.Count, ConcurrentLabelReads));
+        var started = 0;
+        while (started < toRead.Count || reading.Count > 0)
+        {
+            while (reading.Count < ConcurrentLabelReads && started < toRead.Count)
+            {
+                reading.Add(ReadLabelAsync(toRead[started++], cancellationToken));
+            }
+
+            var done = await Task.WhenAny(reading);
+            reading.Remove(done);
+            var (owner, label, failure) = await done;
+            if (failure is null)
+            {
+                _unreadLabels.Remove(owner);
+                _labelValues[owner] = label;
+                Apply();
+                continue;
+            }
+
+            var inARow = _unreadLabels.TryGetValue(owner, out var before) ? before.Failures + 1 : 1;
+            var delay = LabelRetryDelayAfter(inARow);
+            _unreadLabels[owner] = new UnreadLabel(inARow, _time.GetUtcNow() + delay);
+            LogLabelReadFailed(_logger, failure, _pool.Name, owner.Kind, owner.ToString(), inARow, delay.TotalSeconds);
+        }
+    }
+
+    /// <summary>The label of <paramref name="owner"/>, or why it could not be read; throws only when the provider stops.</summary>
+    private async Task<LabelRead> ReadLabelAsync(LabelOwner owner, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var metadata = owner.Namespace is null
+                ? (await _client.CoreV1.ReadNodeAsync(owner.Name, cancellationToken: cancellationToken)).Metadata
+                : (await _client.CoreV1.ReadNamespacedPodAsync(owner.Name, owner.Namespace, cancellationToken: cancellationToken)).Metadata;
+            return new LabelRead(owner, LabelValue(metadata), null);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new LabelRead(owner, null, e);
+        }
+    }
+
+    /// <summary>The wait after <paramref name="failures"/> failed reads in a row of one label: 1 s, doubling, at most 30 s.</summary>
+    internal static TimeSpan LabelRetryDelayAfter(int failures)
+    {
+        var delay = LabelRetryDelay * Math.Pow(2, Math.Min(failures - 1, 16));
+        return delay < MaxLabelRetryDelay ? delay : MaxLabelRetryDelay;
+    }
+
+    /// <summary>How long until the first label whose read failed is due again; null when none failed.</summary>
+    private TimeSpan? UntilLabelReadDue()
+    {
+        if (_unreadLabels.Count == 0)
+        {
+            return null;
+        }
+
+        var first = DateTimeOffset.MaxValue;
+        foreach (var unread in _unreadLabels.Values)
+        {
+            if (unread.ReadAt < first)
+            {
+                first = unread.ReadAt;
+            }
+        }
+
+        var wait = first - _time.GetUtcNow();
+        return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+    }
+
+    /// <summary>The node (or, with <c>LabelOn: Pod</c>, the pod) whose label places <paramref name="endpoint"/>; null when it names none.</summary>
+    private LabelOwner? OwnerOf(V1Endpoint endpoint)
+    {
         if (_options.LabelOn == KubernetesLabelTarget.Node)
         {
-            if (endpoint.NodeName is not { Length: > 0 } node)
-            {
-                return false;
-            }
-
-            var key = "node/" + node;
-            if (!_labelValues.TryGetValue(key, out value))
-            {
-                var read = await _client.CoreV1.ReadNodeAsync(node, cancellationToken: cancellationToken);
-                value = LabelValue(read.Metadata);
-                _labelValues[key] = value;
-            }
-        }
-        else
-        {
-            if (endpoint.TargetRef is not { Kind: "Pod", Name: { Length: > 0 } pod } target)
-            {
-                return false;
-            }
-
-            var podNamespace = target.NamespaceProperty ?? _options.Namespace;
-            var key = $"pod/{podNamespace}/{pod}";
-            if (!_labelValues.TryGetValue(key, out value))
-            {
-                var read = await _client.CoreV1.ReadNamespacedPodAsync(pod, podNamespace, cancellationToken: cancellationToken);
-                value = LabelValue(read.Metadata);
-                _labelValues[key] = value;
-            }
+            return endpoint.NodeName is { Length: > 0 } node ? new LabelOwner(null, node) : null;
         }
 
-        return string.Equals(value, _options.PoolLabelValue, StringComparison.Ordinal);
+        return endpoint.TargetRef is { Kind: "Pod", Name: { Length: > 0 } pod } target
+            ? new LabelOwner(target.NamespaceProperty ?? _options.Namespace, pod)
+            : null;
     }
 
     private string? LabelValue(V1ObjectMeta? metadata) =>
@@ -415,4 +594,22 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Watch of pool {Pool}'s endpoints expired; listing again")]
     private static partial void LogWatchExpired(ILogger logger, string pool);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning,
+        Message = "Pool {Pool} could not read the label of {Kind} {Name} (failure {Failures} in a row); its endpoints wait undecided and it is read again in {RetrySeconds} s")]
+    private static partial void LogLabelReadFailed(ILogger logger, Exception exception, string pool, string kind, string name, int failures, double retrySeconds);
+
+    /// <summary>A node (no namespace) or a pod whose label says which pool its endpoints belong to.</summary>
+    private readonly record struct LabelOwner(string? Namespace, string Name)
+    {
+        public string Kind => Namespace is null ? "node" : "pod";
+
+        public override string ToString() => Namespace is null ? Name : $"{Namespace}/{Name}";
+    }
+
+    /// <summary>A label whose read failed <see cref="Failures"/> times in a row, to be read again at <see cref="ReadAt"/>.</summary>
+    private readonly record struct UnreadLabel(int Failures, DateTimeOffset ReadAt);
+
+    /// <summary>One read of a label: its value (null when the node or pod lacks it), or the failure.</summary>
+    private readonly record struct LabelRead(LabelOwner Owner, string? Label, Exception? Failure);
 }

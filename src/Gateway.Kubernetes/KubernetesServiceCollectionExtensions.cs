@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Polly.Registry;
 
 namespace Gateway.Kubernetes;
 
@@ -18,7 +19,8 @@ public static class KubernetesServiceCollectionExtensions
     /// a Deployment or a KServe InferenceService (<c>Scaling:Kubernetes</c>), and, when
     /// <c>Gateway:Kubernetes:LeaderElection:Enabled</c>, lets only the holder of a Lease scale. The API client is built
     /// lazily, on first use, from <c>Gateway:Kubernetes</c> (see <see cref="KubernetesClusterOptions"/>): a gateway
-    /// with no Kubernetes pool and no leader election never needs a cluster. Call after <c>AddInferenceGateway</c>.
+    /// with no Kubernetes pool and no leader election never needs a cluster. Every call but a watch goes through the
+    /// retries and timeouts of <see cref="KubernetesApiResilience"/>. Call after <c>AddInferenceGateway</c>.
     /// </summary>
     public static IServiceCollection AddKubernetes(this IServiceCollection services) =>
         services.AddKubernetes(Environment.GetEnvironmentVariable);
@@ -26,7 +28,10 @@ public static class KubernetesServiceCollectionExtensions
     internal static IServiceCollection AddKubernetes(this IServiceCollection services, Func<string, string?> environment)
     {
         services.TryAddSingleton(sp => KubernetesClientConfigurations.Create(Cluster(sp), environment));
-        services.TryAddSingleton<IKubernetes>(sp => new k8s.Kubernetes(sp.GetRequiredService<KubernetesClientConfiguration>()));
+        services.AddKubernetesApiResilience();
+        services.TryAddSingleton<IKubernetes>(sp => new k8s.Kubernetes(
+            sp.GetRequiredService<KubernetesClientConfiguration>(),
+            KubernetesApiResilience.CreateHandler(sp.GetRequiredService<ResiliencePipelineProvider<string>>())));
         services.AddSingleton<IReplicaProviderFactory, KubernetesReplicaProviderFactory>();
 
         // Registered after the core's sole leadership, so it wins when the election is on; off, the core's stays.

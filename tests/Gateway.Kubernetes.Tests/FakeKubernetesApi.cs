@@ -13,8 +13,9 @@ namespace Gateway.Kubernetes.Tests;
 /// resourceVersion) and watches (newline-delimited <c>{"type","object"}</c> events on a response kept open, replayed
 /// from the resourceVersion asked for, or an ERROR event with a 410 Status), nodes and pods (read, merge-patched),
 /// Deployment scale and KServe InferenceService merge patches, and Leases (read, create, replace with the API
-/// server's optimistic concurrency: a stale resourceVersion is 409 Conflict). The KubernetesClient library talks to
-/// it over loopback HTTP; every request is recorded, headers and body, for the tests to check.
+/// server's optimistic concurrency: a stale resourceVersion is 409 Conflict). Tests can make chosen requests fail
+/// (a status, with <c>Retry-After</c> if asked) or hang, as an overloaded API server does. The KubernetesClient
+/// library talks to it over loopback HTTP; every request is recorded, headers and body, for the tests to check.
 /// </summary>
 internal sealed class FakeKubernetesApi : IAsyncDisposable
 {
@@ -45,6 +46,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
     private readonly Dictionary<string, JsonObject> _deployments = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JsonObject> _leases = new(StringComparer.Ordinal);
     private readonly List<RecordedRequest> _requests = [];
+    private readonly List<Fault> _faults = [];
     private long _version = 100;
     private int _lists;
     private int _failingLists;
@@ -94,6 +96,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         var app = builder.Build();
         var api = new FakeKubernetesApi(app);
         app.Use(api.RecordAsync);
+        app.Use(api.InjectFaultsAsync);
         app.MapGet("/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices", api.EndpointSlicesAsync);
         app.MapGet("/api/v1/nodes/{name}", (string name) => api.Read(api._nodes, name, "nodes"));
         app.MapGet("/api/v1/namespaces/{ns}/pods/{name}", (string ns, string name) => api.Read(api._pods, $"{ns}/{name}", "pods"));
@@ -197,6 +200,35 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
 
     /// <summary>The next <paramref name="count"/> watch requests are refused with HTTP 410 Gone, their resourceVersion being too old.</summary>
     public void RefuseNextWatches(int count) => Interlocked.Exchange(ref _refusedWatches, count);
+
+    /// <summary>
+    /// The next <paramref name="count"/> <paramref name="method"/> requests to <paramref name="path"/> (watches aside)
+    /// are answered <paramref name="status"/> with a Status body, and a <c>Retry-After</c> when
+    /// <paramref name="retryAfterSeconds"/> is given, instead of being served.
+    /// </summary>
+    public void FailNext(string method, string path, int count, int status, int? retryAfterSeconds = null)
+    {
+        lock (_lock)
+        {
+            _faults.Add(new Fault(method, path, count, status, retryAfterSeconds, Stall: null));
+        }
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> <paramref name="method"/> requests to <paramref name="path"/> (watches aside)
+    /// get no answer for <paramref name="stall"/>, as from an API server that hangs, then are served; a client that
+    /// gives up first closes the request.
+    /// </summary>
+    public void StallNext(string method, string path, int count, TimeSpan stall)
+    {
+        lock (_lock)
+        {
+            _faults.Add(new Fault(method, path, count, Status: 0, RetryAfterSeconds: null, stall));
+        }
+    }
+
+    /// <summary>The requests so far with this method and path, watches and lists alike.</summary>
+    public int CountOf(string method, string path) => Requests.Count(r => r.Method == method && r.Path == path);
 
     /// <summary>A Lease as another gateway left it: held by <paramref name="holder"/>, renewed at <paramref name="renewed"/>.</summary>
     public void AddLease(string ns, string name, string holder, int durationSeconds, DateTimeOffset renewed)
@@ -453,6 +485,64 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         await next(context);
     }
 
+    private async Task InjectFaultsAsync(HttpContext context, RequestDelegate next)
+    {
+        Fault? fault = null;
+        if (context.Request.Query["watch"] != "true")
+        {
+            lock (_lock)
+            {
+                var index = _faults.FindIndex(f => f.Method == context.Request.Method && f.Path == context.Request.Path.Value);
+                if (index >= 0)
+                {
+                    fault = _faults[index];
+                    _faults[index] = fault with { Count = fault.Count - 1 };
+                    if (fault.Count == 1)
+                    {
+                        _faults.RemoveAt(index);
+                    }
+                }
+            }
+        }
+
+        if (fault is null)
+        {
+            await next(context);
+            return;
+        }
+
+        if (fault.Stall is { } stall)
+        {
+            try
+            {
+                await Task.Delay(stall, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client gave up on the request.
+                return;
+            }
+
+            await next(context);
+            return;
+        }
+
+        if (fault.RetryAfterSeconds is { } seconds)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var reason = fault.Status switch
+        {
+            403 => "Forbidden",
+            404 => "NotFound",
+            429 => "TooManyRequests",
+            503 => "ServiceUnavailable",
+            _ => "InternalError",
+        };
+        await Status(fault.Status, reason, $"injected by the test: {fault.Status}").ExecuteAsync(context);
+    }
+
     /// <summary>Applies an RFC 7386 JSON merge patch, as the API server does for <c>application/merge-patch+json</c>.</summary>
     private async Task<IResult> MergePatchAsync(Dictionary<string, JsonObject> objects, string key, string kind, HttpContext context)
     {
@@ -563,6 +653,9 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         return equals > 0 && (string?)metadata["labels"]?[selector[..equals]] == selector[(equals + 1)..];
     }
 }
+
+/// <summary>A failure the fake serves instead of the real answer, <see cref="Count"/> more times.</summary>
+internal sealed record Fault(string Method, string Path, int Count, int Status, int? RetryAfterSeconds, TimeSpan? Stall);
 
 /// <summary>One request the fake API server received.</summary>
 internal sealed record RecordedRequest(string Method, string Path, string Query, string? ContentType, string Authorization, string Body);

@@ -2,18 +2,24 @@ using Gateway.Configuration;
 using Gateway.Model;
 using Gateway.Testing;
 using k8s;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using static Gateway.Kubernetes.Tests.EndpointSlices;
 
 namespace Gateway.Kubernetes.Tests;
 
+/// <summary>
+/// Discovery against the fake API server on loopback (<see cref="FakeKubernetesApi"/>; no real API server exists
+/// where these tests run), through a plain KubernetesClient without the gateway's retries, so a failure the fake
+/// serves reaches discovery as it is. Waits run on a fake clock where a test needs them exact.
+/// </summary>
 public sealed class KubernetesReplicaProviderTests : IAsyncLifetime, IDisposable
 {
     private const string PoolLabel = "alibabacloud.com/nodepool-id";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
     private readonly List<KubernetesReplicaProvider> _sources = [];
+    private readonly RecordingLogger<KubernetesReplicaProvider> _log = new();
     private FakeKubernetesApi _api = null!;
     private GatewayTopology? _topology;
     private k8s.Kubernetes _client = null!;
@@ -197,6 +203,129 @@ public sealed class KubernetesReplicaProviderTests : IAsyncLifetime, IDisposable
         Assert.Null(Gateway.Admin.Readiness.Check(_topology!, _sources));
     }
 
+    [Fact]
+    public async Task Reconcile_NodeReadFails_OtherEndpointsJoinAtOnceAndTheFailedOneWhenARetryReadsIt()
+    {
+        const string node = "/api/v1/nodes/node-idc-2";
+        var time = new CountingTimeProvider();
+        _api.AddNode("node-idc-2", PoolLabel, "np-onprem");
+        _api.FailNext("GET", node, count: 4, status: 500);
+        _api.Apply(Slice("qwen-abc", "qwen",
+            Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.0.0.12", "node-idc-2", "qwen-2"), Endpoint("10.1.0.21", "node-ecs-1", "qwen-1")));
+        var (onPrem, cloud) = await StartAsync(KubernetesLabelTarget.Node, time);
+
+        // Each source read node-idc-2 once, in vain; the rest of the slice is in, and both wait to read it again.
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready"]);
+        await WaitForAsync(cloud, ["http://10.1.0.21:8000/ Ready"]);
+        await WaitForTimersAsync(time, 4);
+        Assert.All(_sources, source => Assert.True(source.HasDiscovered));
+        Assert.Equal(2, _api.CountOf("GET", node));
+
+        // Failed again after 1 s; the next try is 2 s later.
+        time.Advance(KubernetesReplicaProvider.LabelRetryDelay);
+        await WaitForTimersAsync(time, 6);
+        Assert.Equal(4, _api.CountOf("GET", node));
+        Assert.Equal(["http://10.0.0.11:8000/ Ready"], Describe(onPrem));
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
+
+        // No watch event and no list brought it: the retry did (the cloud source's own retry may finish a moment later).
+        await WaitForReadsAsync(node, 6);
+        Assert.Equal((2, 2), (_api.ListCount, _api.WatchCount));
+        Assert.Equal(["http://10.1.0.21:8000/ Ready"], Describe(cloud));
+
+        // One warning per failed read, naming the node and the wait; the third read succeeded and said nothing.
+        Assert.Equal(
+            [
+                "Pool on-prem could not read the label of node node-idc-2 (failure 1 in a row); its endpoints wait undecided and it is read again in 1 s",
+                "Pool on-prem could not read the label of node node-idc-2 (failure 2 in a row); its endpoints wait undecided and it is read again in 2 s",
+            ],
+            _log.Entries.Where(e => e.EventId == 5006 && e.Message.StartsWith("Pool on-prem ", StringComparison.Ordinal)).Select(e => e.Message));
+        Assert.All(_log.Entries.Where(e => e.EventId == 5006), e => Assert.Equal(LogLevel.Warning, e.Level));
+    }
+
+    [Fact]
+    public async Task Reconcile_NodeReadHangs_OtherEndpointsJoinWithoutWaitingForIt()
+    {
+        const string node = "/api/v1/nodes/node-idc-2";
+        _api.AddNode("node-idc-2", PoolLabel, "np-onprem");
+        _api.StallNext("GET", node, count: 2, TimeSpan.FromSeconds(2));
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.0.0.12", "node-idc-2", "qwen-2")));
+        var (onPrem, _) = await StartAsync(KubernetesLabelTarget.Node);
+
+        // In while the first pass still waits on node-idc-2, so the pool has not been listed in full yet.
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready"]);
+        Assert.False(_sources[0].HasDiscovered);
+
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
+        Assert.True(_sources[0].HasDiscovered);
+    }
+
+    [Fact]
+    public async Task Reconcile_PodNotFoundThenCreated_JoinsItsPoolAfterTheRetryWithoutAWatchEvent()
+    {
+        const string pod = "/api/v1/namespaces/default/pods/qwen-1";
+        var time = new CountingTimeProvider();
+        _api.AddPod("default", "qwen-0", PoolLabel, "np-onprem");
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.1.0.21", "node-ecs-1", "qwen-1")));
+        var (onPrem, cloud) = await StartAsync(KubernetesLabelTarget.Pod, time);
+
+        // The endpoint names a pod the API server does not have (yet): 404 for both sources.
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready"]);
+        await WaitForTimersAsync(time, 4);
+        Assert.Equal(2, _api.CountOf("GET", pod));
+        Assert.Empty(cloud.Replicas);
+
+        _api.AddPod("default", "qwen-1", PoolLabel, "np-cloud");
+        time.Advance(KubernetesReplicaProvider.LabelRetryDelay);
+
+        await WaitForAsync(cloud, ["http://10.1.0.21:8000/ Ready"]);
+        await WaitForReadsAsync(pod, 4);
+        Assert.Equal(2, _api.ListCount);
+        Assert.Equal(["http://10.0.0.11:8000/ Ready"], Describe(onPrem));
+    }
+
+    [Fact]
+    public async Task Relist_NodeReadFails_KnownReplicaStaysAsItWasUntilTheRetryReadsIt()
+    {
+        const string node = "/api/v1/nodes/node-idc-1";
+        var time = new CountingTimeProvider();
+        _api.Apply(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0"), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        var (onPrem, _) = await StartAsync(KubernetesLabelTarget.Node, time);
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"]);
+        await WaitForWatchesAsync(2);
+        var replicas = onPrem.Replicas.ToArray();
+
+        // Unseen, one endpoint goes unready; the watches expire, and the fresh list cannot read the node again.
+        _api.FailNext("GET", node, count: 2, status: 503);
+        _api.ApplySilently(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0", ready: false), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
+        _api.ExpireWatches();
+        await WaitForListsAsync(4);
+        await WaitForTimersAsync(time, 6);
+
+        // Whether they still belong is unknown: neither removed nor changed.
+        Assert.Equal(4, _api.CountOf("GET", node));
+        Assert.Equal(["http://10.0.0.11:8000/ Ready", "http://10.0.0.12:8000/ Ready"], Describe(onPrem));
+        Assert.Equal(replicas, onPrem.Replicas);
+
+        time.Advance(KubernetesReplicaProvider.LabelRetryDelay);
+        await WaitForAsync(onPrem, ["http://10.0.0.11:8000/ Provisioning", "http://10.0.0.12:8000/ Ready"]);
+        Assert.Equal(replicas, onPrem.Replicas);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 4)]
+    [InlineData(5, 16)]
+    [InlineData(6, 30)]
+    [InlineData(1000, 30)]
+    public void LabelRetryDelayAfter_FailuresInARow_DoublesFromOneSecondUpToThirty(int failures, int seconds)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(seconds), KubernetesReplicaProvider.LabelRetryDelayAfter(failures));
+    }
+
     private async Task<(Pool OnPrem, Pool Cloud)> StartAsync(KubernetesLabelTarget labelOn, TimeProvider? time = null, double resyncSeconds = 300)
     {
         var onPremSource = Source("on-prem", "np-onprem", labelOn, resyncSeconds);
@@ -226,7 +355,7 @@ public sealed class KubernetesReplicaProviderTests : IAsyncLifetime, IDisposable
         var cloud = service.FindPool("cloud")!;
         foreach (var (pool, source) in new[] { (onPrem, onPremSource), (cloud, cloudSource) })
         {
-            var replicaSource = new KubernetesReplicaProvider(pool, source, _client, time ?? TimeProvider.System, NullLogger<KubernetesReplicaProvider>.Instance);
+            var replicaSource = new KubernetesReplicaProvider(pool, source, _client, time ?? TimeProvider.System, _log);
             _sources.Add(replicaSource);
             await replicaSource.StartAsync(CancellationToken.None);
         }
@@ -260,6 +389,13 @@ public sealed class KubernetesReplicaProviderTests : IAsyncLifetime, IDisposable
 
     private Task<int> WaitForWatchesAsync(int count) =>
         Eventually.WaitAsync(() => Task.FromResult(_api.WatchCount), seen => seen == count, Deadline, $"{count} open watches");
+
+    private Task<int> WaitForReadsAsync(string path, int count) =>
+        Eventually.WaitAsync(() => Task.FromResult(_api.CountOf("GET", path)), seen => seen == count, Deadline, $"{count} reads of {path}");
+
+    /// <summary>Timers on the fake clock: each source's resync, plus its wait for a label read due again once one failed.</summary>
+    private static Task<int> WaitForTimersAsync(CountingTimeProvider time, int count) =>
+        Eventually.WaitAsync(() => Task.FromResult(time.Timers), seen => seen == count, Deadline, $"{count} timers on the fake clock");
 
     /// <summary>A fake clock that counts the timers made on it, so a test knows a delay has begun before it moves the clock.</summary>
     private sealed class CountingTimeProvider() : FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))

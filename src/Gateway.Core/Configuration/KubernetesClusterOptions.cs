@@ -15,6 +15,19 @@ public sealed class KubernetesClusterOptions
     /// <summary>The kubeconfig context to use; empty means the file's current context.</summary>
     public string Context { get; set; } = "";
 
+    /// <summary>
+    /// Seconds one attempt of an API call may wait for the API server's answer before it is abandoned (and retried
+    /// when the call may be). Watches are exempt: they stay open for minutes by design.
+    /// </summary>
+    public double TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Attempts after the first when an API call fails in a way worth retrying: a read (and a merge patch) on 429,
+    /// 5xx, 408, no connection or a timeout; a create or replace only on 429, which the API server answers without
+    /// having processed the call. A <c>Retry-After</c> from the server is obeyed.
+    /// </summary>
+    public int MaxRetries { get; set; } = 3;
+
     /// <summary>One gateway replica, the holder of a Lease, scales the elastic pools; the others only serve.</summary>
     public LeaderElectionOptions LeaderElection { get; set; } = new();
 }

@@ -7,6 +7,14 @@ internal static class KubernetesClusterOptionsValidator
 {
     private const int MaxLeaseSeconds = 60 * 60;
 
+    // KubernetesClient gives a whole call, retries included, 100 s; an attempt allowed longer would never time out.
+    private const double MaxTimeoutSeconds = 100;
+
+    // Polly's own lower bound on a timeout.
+    private const double MinTimeoutSeconds = 0.01;
+
+    private const int MaxRetries = 10;
+
     // The leader elector waits up to 1.2 retry periods (its jitter) between attempts; a renewal must fit in the deadline.
     private const double Jitter = 1.2;
 
@@ -16,6 +24,16 @@ internal static class KubernetesClusterOptionsValidator
         if (options.Kubeconfig.Length > 0 && !File.Exists(options.Kubeconfig))
         {
             errors.Add($"{path}:Kubeconfig: file '{options.Kubeconfig}' does not exist");
+        }
+
+        if (!(options.TimeoutSeconds >= MinTimeoutSeconds && options.TimeoutSeconds <= MaxTimeoutSeconds))
+        {
+            errors.Add($"{path}:TimeoutSeconds: must be at least {Format(MinTimeoutSeconds)} and at most {Format(MaxTimeoutSeconds)} seconds (KubernetesClient's limit on a whole call), got {Format(options.TimeoutSeconds)}");
+        }
+
+        if (options.MaxRetries is < 0 or > MaxRetries)
+        {
+            errors.Add($"{path}:MaxRetries: must be between 0 and {MaxRetries}, got {options.MaxRetries}");
         }
 
         var election = options.LeaderElection;
