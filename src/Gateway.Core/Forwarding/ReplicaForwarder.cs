@@ -34,7 +34,13 @@ internal sealed partial class ReplicaForwarder
     private readonly ILogger<ReplicaForwarder> _logger;
 
     public ReplicaForwarder(
-        IHttpForwarder forwarder, ForwardingOptions options, ForwardedHeadersOptions forwarded, ReplicaHealthMonitor health, GatewayMetrics metrics, ILogger<ReplicaForwarder> logger)
+        IHttpForwarder forwarder,
+        ForwardingOptions options,
+        ForwardedHeadersOptions forwarded,
+        BackendKeys backendKeys,
+        ReplicaHealthMonitor health,
+        GatewayMetrics metrics,
+        ILogger<ReplicaForwarder> logger)
     {
         _metrics = metrics;
         _forwarder = forwarder;
@@ -46,7 +52,7 @@ internal sealed partial class ReplicaForwarder
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
             ActivityTimeout = TimeSpan.FromSeconds(options.FirstByteTimeoutSeconds),
         };
-        _transformer = new ReplicaAnswerTransformer(new ReplicaRequestHeaders(options, forwarded), options.MaxAnswerBytes);
+        _transformer = new ReplicaAnswerTransformer(new ReplicaRequestHeaders(options, forwarded, backendKeys), options.MaxAnswerBytes);
         _maxAnswerBytes = options.MaxAnswerBytes;
         _health = health;
         _maxAttempts = options.MaxAttempts;

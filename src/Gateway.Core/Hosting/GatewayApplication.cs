@@ -95,6 +95,9 @@ public static class GatewayApplication
         services.AddSingleton(options.ForwardedHeaders);
         services.AddSingleton(new GatewayTopology(options));
         services.AddSingleton(new TenantDirectory(options));
+
+        // Read now, so an unset variable or an unreadable file stops the start with the key to fix.
+        services.AddSingleton(BackendKeys.Read(options));
         services.AddSingleton(sp => new ServiceQueues(sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), Random.Shared));
         services.AddHttpForwarder();
         services.AddSingleton<ReplicaForwarder>();

@@ -66,7 +66,7 @@ public sealed class ReplicaAnswerTransformerTests
     }
 
     private static ReplicaAnswerTransformer NewTransformer(long maxAnswerBytes = long.MaxValue) =>
-        new(new ReplicaRequestHeaders(new ForwardingOptions(), new ForwardedHeadersOptions()), maxAnswerBytes);
+        new(new ReplicaRequestHeaders(new ForwardingOptions(), new ForwardedHeadersOptions(), BackendKeys.None), maxAnswerBytes);
 
     /// <summary>The attempt the forwarder puts in the request's features: the replica at <c>http://127.0.0.1:8000</c>, placed once for all tests.</summary>
     private static readonly ForwardingAttempt Attempt = NewAttempt();
