@@ -13,16 +13,20 @@ namespace Gateway.Forwarding;
 internal sealed class ForwardingAttempt
 {
     /// <summary>
-    /// The first attempt of a request admitted at <paramref name="admittedAt"/> (a <see cref="TimeProvider"/>
-    /// timestamp), whose slot on <paramref name="replica"/> was reserved through <paramref name="queue"/>.
+    /// The first attempt of <paramref name="tenant"/>'s request admitted at <paramref name="admittedAt"/> (a
+    /// <see cref="TimeProvider"/> timestamp), whose slot on <paramref name="replica"/> was reserved through <paramref name="queue"/>.
     /// </summary>
-    public ForwardingAttempt(ServiceQueue queue, Replica replica, long admittedAt)
+    public ForwardingAttempt(ServiceQueue queue, Replica replica, long admittedAt, Tenant tenant)
     {
         Queue = queue;
         Replica = replica;
         AdmittedAt = admittedAt;
+        Tenant = tenant;
         Number = 1;
     }
+
+    /// <summary>Who the request comes from: its class and residency when it is placed again, its metrics.</summary>
+    public Tenant Tenant { get; }
 
     /// <summary>The queue of the request's service: its placement finds another replica for a retry.</summary>
     public ServiceQueue Queue { get; }

@@ -176,7 +176,7 @@ internal sealed partial class InferenceEndpoint(
             }
 
             metrics.QueueWait(service.Name, admission.Waited);
-            await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt), inference, body, arrival);
+            await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival);
         }
     }
 

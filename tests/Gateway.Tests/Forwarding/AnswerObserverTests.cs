@@ -1,5 +1,6 @@
 using System.Text;
 using Gateway.Forwarding;
+using Gateway.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 
@@ -63,7 +64,7 @@ public sealed class AnswerObserverTests
         context.Response.Body = client;
         context.Response.ContentType = "text/event-stream";
         var service = TestTopology.OnePool(capacity: 1);
-        var attempt = new ForwardingAttempt(service.Queue, TestTopology.Add(service.OnPrem(), "http://127.0.0.1:8000"), default);
+        var attempt = new ForwardingAttempt(service.Queue, TestTopology.Add(service.OnPrem(), "http://127.0.0.1:8000"), default, Tenant.Anonymous);
         context.Features.Set(attempt);
         var time = new FakeTimeProvider();
         await using var observer = new AnswerObserver(context.Response, time, time.GetTimestamp(), dropUsageEvents: false, maxAnswerBytes: 100);

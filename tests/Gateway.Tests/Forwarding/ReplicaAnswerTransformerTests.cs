@@ -1,5 +1,6 @@
 using Gateway.Configuration;
 using Gateway.Forwarding;
+using Gateway.Model;
 using Microsoft.AspNetCore.Http;
 using static Gateway.Tests.TestTopology;
 
@@ -75,7 +76,7 @@ public sealed class ReplicaAnswerTransformerTests
     {
         var service = OnePool(capacity: 1);
         var replica = Add(service.OnPrem(), "http://127.0.0.1:8000");
-        return new ForwardingAttempt(service.Queue, replica, default);
+        return new ForwardingAttempt(service.Queue, replica, default, Tenant.Anonymous);
     }
 
     private static async Task<Uri?> Transform(ReplicaAnswerTransformer transformer, string path, QueryString query)
