@@ -132,7 +132,9 @@ internal sealed partial class ReplicaForwarder
                     if (AdmissionErrors.For(attempt.Queue, again.Failure) is { } answer)
                     {
                         // Turned away as a new arrival would be, and counted as one (the pool's answer is counted by the caller).
-                        _metrics.Rejected(service.Name, answer.Code == RejectionReasons.QueueTimeout ? RejectionReasons.QueueTimeout : RejectionReasons.Unavailable);
+                        var reason = answer.Code == RejectionReasons.QueueTimeout ? RejectionReasons.QueueTimeout : RejectionReasons.Unavailable;
+                        _metrics.Rejected(service.Name, reason);
+                        _metrics.Tenant(attempt.Tenant).Rejected(reason);
                         await answer.WriteAsync(context.Response);
                     }
 

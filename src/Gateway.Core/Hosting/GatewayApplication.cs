@@ -102,7 +102,8 @@ public static class GatewayApplication
         services.AddHttpForwarder();
         services.AddSingleton<ReplicaForwarder>();
         services.AddSingleton<InferenceEndpoint>();
-        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton(sp => new GatewayMetrics(
+            sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<TenantDirectory>().Attributable));
         services.AddReplicaProviders(options);
         services.AddSingleton<GatewayDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());

@@ -72,7 +72,7 @@ internal sealed partial class InferenceEndpoint(
 
         // Headers set before the failure (a replica's, the observer's) are not part of this answer.
         response.Clear();
-        return AnswerAsync(context, null, new OpenAIError(500, "server_error", "internal_error",
+        return AnswerAsync(context, null, null, new OpenAIError(500, "server_error", "internal_error",
             "The gateway failed unexpectedly; retry, and quote the request id if it keeps failing."));
     }
 
@@ -84,14 +84,14 @@ internal sealed partial class InferenceEndpoint(
         {
             "/v1/chat/completions" => HttpMethods.IsPost(request.Method)
                 ? CompleteAsync(context, RequestKind.Chat)
-                : AnswerAsync(context, null, MethodNotAllowed(context, PostOnly)),
+                : AnswerAsync(context, null, null, MethodNotAllowed(context, PostOnly)),
             "/v1/completions" => HttpMethods.IsPost(request.Method)
                 ? CompleteAsync(context, RequestKind.Text)
-                : AnswerAsync(context, null, MethodNotAllowed(context, PostOnly)),
+                : AnswerAsync(context, null, null, MethodNotAllowed(context, PostOnly)),
             "/v1/models" => HttpMethods.IsGet(request.Method)
                 ? ListModelsAsync(context)
-                : AnswerAsync(context, null, MethodNotAllowed(context, GetOnly)),
-            _ => AnswerAsync(context, null, new OpenAIError(404, "invalid_request_error", "unknown_url", $"Invalid URL ({request.Method} {path}).")),
+                : AnswerAsync(context, null, null, MethodNotAllowed(context, GetOnly)),
+            _ => AnswerAsync(context, null, null, new OpenAIError(404, "invalid_request_error", "unknown_url", $"Invalid URL ({request.Method} {path}).")),
         };
     }
 
@@ -103,7 +103,7 @@ internal sealed partial class InferenceEndpoint(
         var service = topology.FindByHost(host);
         if (queues.IsClosed)
         {
-            await AnswerAsync(context, service, AdmissionErrors.ShuttingDown(service is null ? 1 : queues[service].RetryAfterSeconds));
+            await AnswerAsync(context, service, null, AdmissionErrors.ShuttingDown(service is null ? 1 : queues[service].RetryAfterSeconds));
             return;
         }
 
@@ -111,7 +111,7 @@ internal sealed partial class InferenceEndpoint(
         if (tenants.Authenticate(context.Request.Headers.Authorization) is not { } tenant)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await AnswerAsync(context, service, new OpenAIError(401, "invalid_request_error", "invalid_api_key",
+            await AnswerAsync(context, service, null, new OpenAIError(401, "invalid_request_error", "invalid_api_key",
                 "Missing or unknown API key; send it as 'Authorization: Bearer <key>'."));
             return;
         }
@@ -126,7 +126,7 @@ internal sealed partial class InferenceEndpoint(
             // The client went away or sent a broken body; there is nobody to answer or nothing to route.
             if (!aborted.IsCancellationRequested && e is BadHttpRequestException bad)
             {
-                await AnswerAsync(context, service, OpenAIError.InvalidRequest("invalid_body", "The request body could not be read: " + bad.Message));
+                await AnswerAsync(context, service, tenant, OpenAIError.InvalidRequest("invalid_body", "The request body could not be read: " + bad.Message));
             }
 
             return;
@@ -134,7 +134,7 @@ internal sealed partial class InferenceEndpoint(
 
         if (body is null)
         {
-            await AnswerAsync(context, service, TooLarge(context));
+            await AnswerAsync(context, service, tenant, TooLarge(context));
             return;
         }
 
@@ -143,21 +143,21 @@ internal sealed partial class InferenceEndpoint(
             var request = InferenceRequest.Parse(body.Span, kind, out var error);
             if (request is not { } inference)
             {
-                await AnswerAsync(context, service, error!);
+                await AnswerAsync(context, service, tenant, error!);
                 return;
             }
 
             service ??= topology.FindByModel(inference.Model);
             if (service is null)
             {
-                await AnswerAsync(context, null, new OpenAIError(404, "invalid_request_error", "model_not_found",
+                await AnswerAsync(context, null, tenant, new OpenAIError(404, "invalid_request_error", "model_not_found",
                     $"No service answers to host '{host}' and none serves model '{inference.Model}'.", "model"));
                 return;
             }
 
             if (!tenant.MayUse(service))
             {
-                await AnswerAsync(context, service, new OpenAIError(403, "invalid_request_error", "model_not_allowed",
+                await AnswerAsync(context, service, tenant, new OpenAIError(403, "invalid_request_error", "model_not_allowed",
                     $"Tenant {tenant.Name} may not use service {service.Name}.", "model"));
                 return;
             }
@@ -169,7 +169,7 @@ internal sealed partial class InferenceEndpoint(
             {
                 if (AdmissionErrors.For(queue, admission.Failure) is { } rejection)
                 {
-                    await AnswerAsync(context, service, rejection);
+                    await AnswerAsync(context, service, tenant, rejection);
                 }
 
                 return;
@@ -180,7 +180,7 @@ internal sealed partial class InferenceEndpoint(
         }
     }
 
-    /// <summary>Forwards through an <see cref="AnswerObserver"/> and records the answer's metrics on the pool that served it.</summary>
+    /// <summary>Forwards through an <see cref="AnswerObserver"/> and records the answer's metrics on the pool that served it and for the tenant.</summary>
     private async Task ForwardObservedAsync(
         HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival)
     {
@@ -217,7 +217,9 @@ internal sealed partial class InferenceEndpoint(
         }
 
         var instruments = metrics.Pool(service.Name, served.Pool.Name);
+        var perTenant = metrics.Tenant(attempt.Tenant);
         instruments.Answered(response.StatusCode);
+        perTenant.Answered(service.Name, response.StatusCode);
         instruments.Duration.Observe(time.GetElapsedTime(arrival).TotalSeconds);
         if (observer.TimeToFirstToken is { } firstToken && response.StatusCode < 400)
         {
@@ -227,20 +229,33 @@ internal sealed partial class InferenceEndpoint(
         if (observer.PromptTokens is { } prompt)
         {
             instruments.PromptTokens.Inc(prompt);
+            perTenant.PromptTokens.Inc(prompt);
         }
 
         if (observer.CompletionTokens is { } completion)
         {
             instruments.CompletionTokens.Inc(completion);
+            perTenant.CompletionTokens.Inc(completion);
         }
     }
 
-    /// <summary>Answers a request the gateway turns away itself, and counts it with <c>pool="none"</c>.</summary>
-    private Task AnswerAsync(HttpContext context, InferenceService? service, OpenAIError error)
+    /// <summary>
+    /// Answers a request the gateway turns away itself, and counts it with <c>pool="none"</c>, and for its tenant when it
+    /// is known (an unknown key's 401 is nobody's); <paramref name="reason"/> when the error's code does not say it.
+    /// </summary>
+    private Task AnswerAsync(HttpContext context, InferenceService? service, Tenant? tenant, OpenAIError error, string? reason = null)
     {
         var serviceName = service?.Name ?? GatewayMetrics.NoPool;
-        metrics.Rejected(serviceName, RejectionReason(error));
+        reason ??= RejectionReason(error);
+        metrics.Rejected(serviceName, reason);
         metrics.Pool(serviceName, GatewayMetrics.NoPool).Answered(error.StatusCode);
+        if (tenant is not null)
+        {
+            var instruments = metrics.Tenant(tenant);
+            instruments.Rejected(reason);
+            instruments.Answered(serviceName, error.StatusCode);
+        }
+
         return error.WriteAsync(context.Response);
     }
 

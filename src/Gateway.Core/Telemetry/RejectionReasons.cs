@@ -1,8 +1,9 @@
 namespace Gateway.Telemetry;
 
 /// <summary>
-/// The <c>reason</c> label values of <c>gateway_rejected_total</c>: the one list the code that counts a rejection
-/// names its reason from, and the list whose series are exported at 0 for every configured service from start.
+/// The <c>reason</c> label values of <c>gateway_rejected_total</c> and <c>gateway_tenant_rejected_total</c>: the one list
+/// the code that counts a rejection names its reason from, and the list whose series are exported at 0 for every
+/// configured service and tenant from start.
 /// </summary>
 internal static class RejectionReasons
 {
