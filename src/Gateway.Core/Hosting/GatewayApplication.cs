@@ -102,6 +102,7 @@ public static class GatewayApplication
         services.AddHttpForwarder();
         services.AddSingleton<ReplicaForwarder>();
         services.AddSingleton<InferenceEndpoint>();
+        services.AddSingleton(sp => new TenantLimiters(sp.GetRequiredService<TenantDirectory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new GatewayMetrics(
             sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<TenantDirectory>().Attributable));
         services.AddReplicaProviders(options);

@@ -11,13 +11,14 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Requests;
 
 /// <summary>
-/// The public listener's whole request path, in one direction: find the service (Host, else model), read
-/// and check the body once, wait for a slot in the service's queue, forward to the placed replica, answer
-/// any failure in OpenAI's error shape, an unexpected one included.
+/// The public listener's whole request path, in one direction: find the tenant by its key and the service (Host, else
+/// model), read and check the body once, pass the tenant's limits, wait for a slot in the service's queue, forward to
+/// the placed replica, answer any failure in OpenAI's error shape, an unexpected one included.
 /// </summary>
 internal sealed partial class InferenceEndpoint(
     GatewayTopology topology,
     TenantDirectory tenants,
+    TenantLimiters limiters,
     ServiceQueues queues,
     ReplicaForwarder forwarder,
     GatewayMetrics metrics,
@@ -116,6 +117,13 @@ internal sealed partial class InferenceEndpoint(
             return;
         }
 
+        var limiter = limiters.For(tenant);
+        if (limiter is not null)
+        {
+            // Every answer from here on, the gateway's own errors included, tells the tenant where its limits stand.
+            RateLimitHeaders.Register(context.Response, limiter);
+        }
+
         RequestBody? body;
         try
         {
@@ -162,27 +170,53 @@ internal sealed partial class InferenceEndpoint(
                 return;
             }
 
-            var queue = queues[service];
-            var admittedAt = time.GetTimestamp();
-            var admission = await queue.AcquireAsync(aborted);
-            if (admission.Replica is not { } replica)
+            // The tenant's limits come before the queue: a request they turn away never takes a place in it.
+            TenantLease? lease = null;
+            if (limiter is not null)
             {
-                if (AdmissionErrors.For(queue, admission.Failure) is { } rejection)
+                lease = limiter.TryAcquire(TokenEstimate.For(body.Length, inference.MaxTokens, service.Options), out var limited);
+                if (lease is null)
                 {
-                    await AnswerAsync(context, service, tenant, rejection);
+                    var (tooMuch, reason) = RateLimitErrors.For(tenant.Name, limited);
+                    await AnswerAsync(context, service, tenant, tooMuch, reason);
+                    return;
                 }
-
-                return;
             }
 
-            metrics.QueueWait(service.Name, admission.Waited);
-            await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival);
+            try
+            {
+                var queue = queues[service];
+                var admittedAt = time.GetTimestamp();
+                var admission = await queue.AcquireAsync(aborted);
+                if (admission.Replica is not { } replica)
+                {
+                    // Nothing ran, so nothing is charged.
+                    lease?.Refund();
+                    if (AdmissionErrors.For(queue, admission.Failure) is { } rejection)
+                    {
+                        await AnswerAsync(context, service, tenant, rejection);
+                    }
+
+                    return;
+                }
+
+                metrics.QueueWait(service.Name, admission.Waited);
+                await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival, lease);
+            }
+            finally
+            {
+                // Held while queued and in flight: the tenant's concurrent request ends with its answer.
+                lease?.Dispose();
+            }
         }
     }
 
-    /// <summary>Forwards through an <see cref="AnswerObserver"/> and records the answer's metrics on the pool that served it and for the tenant.</summary>
+    /// <summary>
+    /// Forwards through an <see cref="AnswerObserver"/>, charges the tenant's <paramref name="lease"/> what the answer used,
+    /// and records the answer's metrics on the pool that served it and for the tenant.
+    /// </summary>
     private async Task ForwardObservedAsync(
-        HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival)
+        HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival, TenantLease? lease)
     {
         var service = attempt.Service;
         var replica = attempt.Replica;
@@ -214,6 +248,17 @@ internal sealed partial class InferenceEndpoint(
             response.Body = clientBody;
             withUsage?.Dispose();
             await observer.DisposeAsync();
+        }
+
+        // First the tenant's tokens, so its next request finds them settled: what the usage says it used; nothing for an
+        // error answer without usage (it generated nothing); an answer without usage keeps what was reserved for it.
+        if (observer.PromptTokens is not null || observer.CompletionTokens is not null)
+        {
+            lease?.Settle((observer.PromptTokens ?? 0) + (observer.CompletionTokens ?? 0));
+        }
+        else if (response.StatusCode >= 400)
+        {
+            lease?.Refund();
         }
 
         var instruments = metrics.Pool(service.Name, served.Pool.Name);

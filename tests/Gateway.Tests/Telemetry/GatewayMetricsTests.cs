@@ -140,6 +140,9 @@ public sealed class GatewayMetricsTests
                 "gateway_rejected_total{service=\"llama\",reason=\"not_found\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"queue_full\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"queue_timeout\"} 0",
+                "gateway_rejected_total{service=\"llama\",reason=\"rate_limited_concurrency\"} 0",
+                "gateway_rejected_total{service=\"llama\",reason=\"rate_limited_requests\"} 0",
+                "gateway_rejected_total{service=\"llama\",reason=\"rate_limited_tokens\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"too_large\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"unauthorized\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"unavailable\"} 0",
@@ -148,6 +151,9 @@ public sealed class GatewayMetricsTests
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"not_found\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_full\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_timeout\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"rate_limited_concurrency\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"rate_limited_requests\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"rate_limited_tokens\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"too_large\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"unauthorized\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"unavailable\"} 0",
@@ -181,6 +187,9 @@ public sealed class GatewayMetricsTests
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"not_found\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_full\"} 1",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_timeout\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"rate_limited_concurrency\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"rate_limited_requests\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"rate_limited_tokens\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"too_large\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"unauthorized\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"unavailable\"} 0",
@@ -202,7 +211,7 @@ public sealed class GatewayMetricsTests
         var instruments = metrics.Tenant(chat);
         instruments.Answered("qwen-chat", 200);
         instruments.Answered("qwen-chat", 429);
-        instruments.Rejected(RejectionReasons.QueueFull);
+        instruments.Rejected(RejectionReasons.RateLimitedTokens);
         instruments.PromptTokens.Inc(8);
         instruments.CompletionTokens.Inc(5);
 
@@ -211,7 +220,7 @@ public sealed class GatewayMetricsTests
             [
                 .. RejectionReasons.All.Order(StringComparer.Ordinal).Select(r => $"gateway_tenant_rejected_total{{tenant=\"batch\",reason=\"{r}\"}} 0"),
                 .. RejectionReasons.All.Order(StringComparer.Ordinal).Select(r =>
-                    $"gateway_tenant_rejected_total{{tenant=\"chat\",reason=\"{r}\"}} {(r == "queue_full" ? 1 : 0)}"),
+                    $"gateway_tenant_rejected_total{{tenant=\"chat\",reason=\"{r}\"}} {(r == "rate_limited_tokens" ? 1 : 0)}"),
                 "gateway_tenant_requests_total{tenant=\"chat\",service=\"qwen-chat\",code=\"200\"} 1",
                 "gateway_tenant_requests_total{tenant=\"chat\",service=\"qwen-chat\",code=\"429\"} 1",
                 "gateway_tenant_tokens_total{tenant=\"batch\",kind=\"completion\"} 0",
@@ -231,7 +240,7 @@ public sealed class GatewayMetricsTests
         {
             var instruments = metrics.Tenant(chat);
             instruments.Answered("qwen-chat", 200);
-            instruments.Rejected(RejectionReasons.QueueTimeout);
+            instruments.Rejected(RejectionReasons.RateLimitedRequests);
             instruments.PromptTokens.Inc(8);
             instruments.CompletionTokens.Inc(10);
         }
