@@ -86,6 +86,23 @@ public sealed class TenantsAreKnownByTheirKeys : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ModelList_NeedsAKey_AndShowsOnlyTheServicesTheTenantMayUse()
+    {
+        using var http = _gateway.CreatePublicClient(host: null);
+        using var anonymous = await http.GetAsync("v1/models");
+        await OpenAIErrorAssert.IsAsync(anonymous, HttpStatusCode.Unauthorized, "invalid_request_error", "invalid_api_key");
+
+        var models = new OpenAI.Models.OpenAIModelClient(new ApiKeyCredential(BatchKey), new OpenAI.OpenAIClientOptions
+        {
+            Endpoint = new Uri(_gateway.PublicAddress, "v1"),
+            Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(http),
+        });
+        var listed = await models.GetModelsAsync();
+
+        Assert.Equal(["llama"], listed.Value.Select(m => m.Id));
+    }
+
+    [Fact]
     public async Task ServiceTheTenantMayNotUse_Answers403_CountedForTheTenant()
     {
         using var http = _gateway.CreatePublicClient();

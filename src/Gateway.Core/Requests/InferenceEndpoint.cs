@@ -111,9 +111,7 @@ internal sealed partial class InferenceEndpoint(
         // Before the body is read: a caller without a key costs no more than its headers.
         if (tenants.Authenticate(context.Request.Headers.Authorization) is not { } tenant)
         {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            await AnswerAsync(context, service, null, new OpenAIError(401, "invalid_request_error", "invalid_api_key",
-                "Missing or unknown API key; send it as 'Authorization: Bearer <key>'."));
+            await UnauthorizedAsync(context, service);
             return;
         }
 
@@ -334,9 +332,24 @@ internal sealed partial class InferenceEndpoint(
             $"{context.Request.Method} is not allowed on {context.Request.Path}; use {string.Join(", ", allowed)}.");
     }
 
+    /// <summary>401 <c>invalid_api_key</c> with a Bearer challenge: no key, or one that is no tenant's.</summary>
+    private Task UnauthorizedAsync(HttpContext context, InferenceService? service)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return AnswerAsync(context, service, null, new OpenAIError(401, "invalid_request_error", "invalid_api_key",
+            "Missing or unknown API key; send it as 'Authorization: Bearer <key>'."));
+    }
+
+    /// <summary>The models of the service the Host names, or of all, that the caller's tenant may use; it needs a key as a completion does.</summary>
     private async Task ListModelsAsync(HttpContext context)
     {
         var named = topology.FindByHost(context.Request.Host.Host);
+        if (tenants.Authenticate(context.Request.Headers.Authorization) is not { } tenant)
+        {
+            await UnauthorizedAsync(context, named);
+            return;
+        }
+
         var response = context.Response;
         response.ContentType = "application/json";
         using (var json = new Utf8JsonWriter(response.BodyWriter))
@@ -347,7 +360,7 @@ internal sealed partial class InferenceEndpoint(
             var created = time.GetUtcNow().ToUnixTimeSeconds();
             foreach (var service in topology.Services)
             {
-                if (named is not null && !ReferenceEquals(service, named))
+                if ((named is not null && !ReferenceEquals(service, named)) || !tenant.MayUse(service))
                 {
                     continue;
                 }
