@@ -62,7 +62,24 @@ public static class GatewayConfiguration
             }
 
             var propertyType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            if (propertyType.IsGenericType && typeof(IList).IsAssignableFrom(propertyType))
+            if (propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+            {
+                // A map such as Classes: its keys are values (an enum's names), its values settings or values.
+                var (keyType, valueType) = (propertyType.GetGenericArguments()[0], propertyType.GetGenericArguments()[1]);
+                foreach (var item in child.GetChildren())
+                {
+                    CheckKey(item, keyType, errors);
+                    if (IsSettingsClass(valueType))
+                    {
+                        CheckKeys(item, valueType, errors);
+                    }
+                    else
+                    {
+                        CheckValue(item, valueType, errors);
+                    }
+                }
+            }
+            else if (propertyType.IsGenericType && typeof(IList).IsAssignableFrom(propertyType))
             {
                 var element = propertyType.GetGenericArguments()[0];
                 if (IsSettingsClass(element))
@@ -88,6 +105,15 @@ public static class GatewayConfiguration
             {
                 CheckValue(child, propertyType, errors);
             }
+        }
+    }
+
+    /// <summary>A map's key, which must be a valid <paramref name="type"/> as a value would (an enum's name, not its number).</summary>
+    private static void CheckKey(IConfigurationSection item, Type type, List<string> errors)
+    {
+        if (type.IsEnum && (!Enum.TryParse(type, item.Key, ignoreCase: true, out var parsed) || !Enum.IsDefined(type, parsed!) || int.TryParse(item.Key, out _)))
+        {
+            errors.Add($"{item.Path}: '{item.Key}' is not one of {string.Join(", ", Enum.GetNames(type))}");
         }
     }
 

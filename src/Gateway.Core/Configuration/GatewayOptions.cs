@@ -115,6 +115,13 @@ public sealed class ServiceOptions
     /// demand (requests in flight plus queued) would exceed it, leaving headroom for the next burst.
     /// </summary>
     public double TargetUtilization { get; set; } = 0.8;
+
+    /// <summary>
+    /// Completion tokens a request that sets no <c>max_tokens</c> (nor <c>max_completion_tokens</c>) is taken to ask for:
+    /// with its estimated prompt, what its tenant's <see cref="TenantLimitsOptions.TokensPerMinute"/> reserves for it until
+    /// the answer's usage says what it used. Only the gateway uses it; the request goes to the replica as it came.
+    /// </summary>
+    public int AssumedMaxTokens { get; set; } = 512;
 }
 
 /// <summary>How requests are spread over a service's replicas.</summary>

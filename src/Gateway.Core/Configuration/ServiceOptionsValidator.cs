@@ -70,6 +70,11 @@ internal static class ServiceOptionsValidator
 
         QueueOptionsValidator.Check(errors, service.Queue, $"{path}:Queue");
         ScalingOptionsValidator.CheckTargetUtilization(errors, service.TargetUtilization, path);
+        if (service.AssumedMaxTokens < 1)
+        {
+            errors.Add($"{path}:AssumedMaxTokens: must be at least 1, got {service.AssumedMaxTokens}");
+        }
+
         if (service.Pools.Count == 0)
         {
             errors.Add($"{path}:Pools: at least one pool is needed");

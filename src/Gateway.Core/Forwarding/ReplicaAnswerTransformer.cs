@@ -29,11 +29,12 @@ internal sealed class ReplicaAnswerTransformer : HttpTransformer
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
-        _headers.Apply(httpContext, proxyRequest);
+        var attempt = httpContext.Features.Get<ForwardingAttempt>();
+        _headers.Apply(httpContext, proxyRequest, attempt?.Replica.Pool);
 
         // YARP builds the address only when the transformer has not; any other path or a query string is left to it.
         var request = httpContext.Request;
-        if (!request.QueryString.HasValue && httpContext.Features.Get<ForwardingAttempt>() is { } attempt)
+        if (!request.QueryString.HasValue && attempt is not null)
         {
             proxyRequest.RequestUri = request.Path.Value switch
             {

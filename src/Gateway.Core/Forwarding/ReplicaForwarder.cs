@@ -40,7 +40,13 @@ internal sealed partial class ReplicaForwarder
     private readonly CancellationTokenSource _drainOver = new();
 
     public ReplicaForwarder(
-        IHttpForwarder forwarder, ForwardingOptions options, ForwardedHeadersOptions forwarded, ReplicaHealthMonitor health, GatewayMetrics metrics, ILogger<ReplicaForwarder> logger)
+        IHttpForwarder forwarder,
+        ForwardingOptions options,
+        ForwardedHeadersOptions forwarded,
+        BackendKeys backendKeys,
+        ReplicaHealthMonitor health,
+        GatewayMetrics metrics,
+        ILogger<ReplicaForwarder> logger)
     {
         _metrics = metrics;
         _forwarder = forwarder;
@@ -52,7 +58,7 @@ internal sealed partial class ReplicaForwarder
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
             ActivityTimeout = TimeSpan.FromSeconds(options.FirstByteTimeoutSeconds),
         };
-        _transformer = new ReplicaAnswerTransformer(new ReplicaRequestHeaders(options, forwarded), options.MaxAnswerBytes);
+        _transformer = new ReplicaAnswerTransformer(new ReplicaRequestHeaders(options, forwarded, backendKeys), options.MaxAnswerBytes);
         _maxAnswerBytes = options.MaxAnswerBytes;
         _health = health;
         _maxAttempts = options.MaxAttempts;
@@ -146,7 +152,9 @@ internal sealed partial class ReplicaForwarder
                     if (AdmissionErrors.For(attempt.Queue, again.Failure) is { } answer)
                     {
                         // Turned away as a new arrival would be, and counted as one (the pool's answer is counted by the caller).
-                        _metrics.Rejected(service.Name, answer.Code == RejectionReasons.QueueTimeout ? RejectionReasons.QueueTimeout : RejectionReasons.Unavailable);
+                        var reason = answer.Code == RejectionReasons.QueueTimeout ? RejectionReasons.QueueTimeout : RejectionReasons.Unavailable;
+                        _metrics.Rejected(service.Name, reason);
+                        _metrics.Tenant(attempt.Tenant).Rejected(reason);
                         await answer.WriteAsync(context.Response);
                     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Gateway.Configuration;
+using Gateway.Model;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Forwarding;
@@ -7,7 +8,7 @@ namespace Gateway.Forwarding;
 /// <summary>
 /// The headers a replica gets beyond what YARP copies, done as a proxy should (RFC 9110 section 7.6.1): the headers the
 /// client's <c>Connection</c> header names are hop-by-hop and dropped (YARP drops only the fixed hop-by-hop set); the
-/// client's credentials are never forwarded; the replica gets its own authority as Host (unless
+/// client's credentials are never forwarded, the pool's own key (<see cref="BackendKeys"/>) goes instead; the replica gets its own authority as Host (unless
 /// <see cref="ForwardingOptions.KeepClientHost"/>); <c>X-Forwarded-For</c>, <c>-Proto</c> and <c>-Host</c> say who
 /// the client is, appended to the client's own only when its connection comes from
 /// <see cref="ForwardedHeadersOptions.KnownNetworks"/>; <c>x-request-id</c> is the request's <see cref="RequestId"/>.
@@ -23,10 +24,12 @@ internal sealed class ReplicaRequestHeaders
 
     private readonly IPNetwork[] _knownNetworks;
     private readonly bool _keepClientHost;
+    private readonly BackendKeys _backendKeys;
 
-    public ReplicaRequestHeaders(ForwardingOptions forwarding, ForwardedHeadersOptions forwarded)
+    public ReplicaRequestHeaders(ForwardingOptions forwarding, ForwardedHeadersOptions forwarded, BackendKeys backendKeys)
     {
         _keepClientHost = forwarding.KeepClientHost;
+        _backendKeys = backendKeys;
         _knownNetworks = new IPNetwork[forwarded.KnownNetworks.Count];
         for (var i = 0; i < _knownNetworks.Length; i++)
         {
@@ -35,8 +38,11 @@ internal sealed class ReplicaRequestHeaders
         }
     }
 
-    /// <summary>Rewrites the headers YARP copied from <paramref name="context"/>'s request onto <paramref name="proxyRequest"/>.</summary>
-    public void Apply(HttpContext context, HttpRequestMessage proxyRequest)
+    /// <summary>
+    /// Rewrites the headers YARP copied from <paramref name="context"/>'s request onto <paramref name="proxyRequest"/>, bound
+    /// for a replica of <paramref name="pool"/>.
+    /// </summary>
+    public void Apply(HttpContext context, HttpRequestMessage proxyRequest, Pool? pool)
     {
         var request = context.Request;
         var headers = proxyRequest.Headers;
@@ -44,6 +50,11 @@ internal sealed class ReplicaRequestHeaders
 
         // The gateway holds the replicas' credentials, if any; a client's key means nothing to a replica and must not leak to it.
         headers.Authorization = null;
+        if (pool is not null && _backendKeys.AuthorizationFor(pool) is { } authorization)
+        {
+            headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
         if (!_keepClientHost)
         {
             // No Host header: HttpClient sends the request address's authority, the replica's own.

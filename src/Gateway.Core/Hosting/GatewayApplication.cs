@@ -95,11 +95,16 @@ public static class GatewayApplication
         services.AddSingleton(options.ForwardedHeaders);
         services.AddSingleton(new GatewayTopology(options));
         services.AddSingleton(new TenantDirectory(options));
+
+        // Read now, so an unset variable or an unreadable file stops the start with the key to fix.
+        services.AddSingleton(BackendKeys.Read(options));
         services.AddSingleton(sp => new ServiceQueues(sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), Random.Shared));
         services.AddHttpForwarder();
         services.AddSingleton<ReplicaForwarder>();
         services.AddSingleton<InferenceEndpoint>();
-        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton(sp => new TenantLimiters(sp.GetRequiredService<TenantDirectory>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new GatewayMetrics(
+            sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<TenantDirectory>().Attributable));
         services.AddReplicaProviders(options);
         services.AddSingleton<GatewayDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());

@@ -8,7 +8,8 @@ namespace Gateway.Hosting;
 /// <summary>
 /// The gateway's command line: <c>--config PATH</c> (default <c>config/gateway.json</c>), then environment
 /// variables (<c>Gateway__PublicUrl</c>) and <c>--Gateway:Key=value</c> arguments override the file. A bad
-/// configuration stops the gateway with exit code 2 and one line per bad key.
+/// configuration stops the gateway with exit code 2 and one line per bad key. <c>hash-key</c> instead prints the hash
+/// of an API key read from standard input (<see cref="HashKeyCommand"/>).
 /// </summary>
 public static class GatewayProgram
 {
@@ -21,6 +22,11 @@ public static class GatewayProgram
     /// <summary>Runs the gateway; <paramref name="configure"/> adds what the host brings (replica providers outside the core).</summary>
     public static async Task<int> RunAsync(string[] args, Action<IServiceCollection>? configure = null)
     {
+        if (args.Length > 0 && args[0] == HashKeyCommand.Name)
+        {
+            return HashKeyCommand.Run(args[1..]);
+        }
+
         if (!TryReadConfigPath(args, out var configPath, out var explicitPath, out var rest, out var usageError))
         {
             Console.Error.WriteLine("error: " + usageError);

@@ -11,13 +11,14 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Requests;
 
 /// <summary>
-/// The public listener's whole request path, in one direction: find the service (Host, else model), read
-/// and check the body once, wait for a slot in the service's queue, forward to the placed replica, answer
-/// any failure in OpenAI's error shape, an unexpected one included.
+/// The public listener's whole request path, in one direction: find the tenant by its key and the service (Host, else
+/// model), read and check the body once, pass the tenant's limits, wait for a slot in the service's queue, forward to
+/// the placed replica, answer any failure in OpenAI's error shape, an unexpected one included.
 /// </summary>
 internal sealed partial class InferenceEndpoint(
     GatewayTopology topology,
     TenantDirectory tenants,
+    TenantLimiters limiters,
     ServiceQueues queues,
     ReplicaForwarder forwarder,
     GatewayMetrics metrics,
@@ -72,7 +73,7 @@ internal sealed partial class InferenceEndpoint(
 
         // Headers set before the failure (a replica's, the observer's) are not part of this answer.
         response.Clear();
-        return AnswerAsync(context, null, new OpenAIError(500, "server_error", "internal_error",
+        return AnswerAsync(context, null, null, new OpenAIError(500, "server_error", "internal_error",
             "The gateway failed unexpectedly; retry, and quote the request id if it keeps failing."));
     }
 
@@ -84,14 +85,14 @@ internal sealed partial class InferenceEndpoint(
         {
             "/v1/chat/completions" => HttpMethods.IsPost(request.Method)
                 ? CompleteAsync(context, RequestKind.Chat)
-                : AnswerAsync(context, null, MethodNotAllowed(context, PostOnly)),
+                : AnswerAsync(context, null, null, MethodNotAllowed(context, PostOnly)),
             "/v1/completions" => HttpMethods.IsPost(request.Method)
                 ? CompleteAsync(context, RequestKind.Text)
-                : AnswerAsync(context, null, MethodNotAllowed(context, PostOnly)),
+                : AnswerAsync(context, null, null, MethodNotAllowed(context, PostOnly)),
             "/v1/models" => HttpMethods.IsGet(request.Method)
                 ? ListModelsAsync(context)
-                : AnswerAsync(context, null, MethodNotAllowed(context, GetOnly)),
-            _ => AnswerAsync(context, null, new OpenAIError(404, "invalid_request_error", "unknown_url", $"Invalid URL ({request.Method} {path}).")),
+                : AnswerAsync(context, null, null, MethodNotAllowed(context, GetOnly)),
+            _ => AnswerAsync(context, null, null, new OpenAIError(404, "invalid_request_error", "unknown_url", $"Invalid URL ({request.Method} {path}).")),
         };
     }
 
@@ -103,17 +104,22 @@ internal sealed partial class InferenceEndpoint(
         var service = topology.FindByHost(host);
         if (queues.IsClosed)
         {
-            await AnswerAsync(context, service, AdmissionErrors.ShuttingDown(service is null ? 1 : queues[service].RetryAfterSeconds));
+            await AnswerAsync(context, service, null, AdmissionErrors.ShuttingDown(service is null ? 1 : queues[service].RetryAfterSeconds));
             return;
         }
 
         // Before the body is read: a caller without a key costs no more than its headers.
         if (tenants.Authenticate(context.Request.Headers.Authorization) is not { } tenant)
         {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            await AnswerAsync(context, service, new OpenAIError(401, "invalid_request_error", "invalid_api_key",
-                "Missing or unknown API key; send it as 'Authorization: Bearer <key>'."));
+            await UnauthorizedAsync(context, service);
             return;
+        }
+
+        var limiter = limiters.For(tenant);
+        if (limiter is not null)
+        {
+            // Every answer from here on, the gateway's own errors included, tells the tenant where its limits stand.
+            RateLimitHeaders.Register(context.Response, limiter);
         }
 
         RequestBody? body;
@@ -126,7 +132,7 @@ internal sealed partial class InferenceEndpoint(
             // The client went away or sent a broken body; there is nobody to answer or nothing to route.
             if (!aborted.IsCancellationRequested && e is BadHttpRequestException bad)
             {
-                await AnswerAsync(context, service, OpenAIError.InvalidRequest("invalid_body", "The request body could not be read: " + bad.Message));
+                await AnswerAsync(context, service, tenant, OpenAIError.InvalidRequest("invalid_body", "The request body could not be read: " + bad.Message));
             }
 
             return;
@@ -134,7 +140,7 @@ internal sealed partial class InferenceEndpoint(
 
         if (body is null)
         {
-            await AnswerAsync(context, service, TooLarge(context));
+            await AnswerAsync(context, service, tenant, TooLarge(context));
             return;
         }
 
@@ -143,46 +149,72 @@ internal sealed partial class InferenceEndpoint(
             var request = InferenceRequest.Parse(body.Span, kind, out var error);
             if (request is not { } inference)
             {
-                await AnswerAsync(context, service, error!);
+                await AnswerAsync(context, service, tenant, error!);
                 return;
             }
 
             service ??= topology.FindByModel(inference.Model);
             if (service is null)
             {
-                await AnswerAsync(context, null, new OpenAIError(404, "invalid_request_error", "model_not_found",
+                await AnswerAsync(context, null, tenant, new OpenAIError(404, "invalid_request_error", "model_not_found",
                     $"No service answers to host '{host}' and none serves model '{inference.Model}'.", "model"));
                 return;
             }
 
             if (!tenant.MayUse(service))
             {
-                await AnswerAsync(context, service, new OpenAIError(403, "invalid_request_error", "model_not_allowed",
+                await AnswerAsync(context, service, tenant, new OpenAIError(403, "invalid_request_error", "model_not_allowed",
                     $"Tenant {tenant.Name} may not use service {service.Name}.", "model"));
                 return;
             }
 
-            var queue = queues[service];
-            var admittedAt = time.GetTimestamp();
-            var admission = await queue.AcquireAsync(tenant, aborted);
-            if (admission.Replica is not { } replica)
+            // The tenant's limits come before the queue: a request they turn away never takes a place in it.
+            TenantLease? lease = null;
+            if (limiter is not null)
             {
-                if (AdmissionErrors.For(queue, admission.Failure) is { } rejection)
+                lease = limiter.TryAcquire(TokenEstimate.For(body.Length, inference.MaxTokens, service.Options), out var limited);
+                if (lease is null)
                 {
-                    await AnswerAsync(context, service, rejection);
+                    var (tooMuch, reason) = RateLimitErrors.For(tenant.Name, limited);
+                    await AnswerAsync(context, service, tenant, tooMuch, reason);
+                    return;
                 }
-
-                return;
             }
 
-            metrics.QueueWait(service.Name, tenant.Priority, admission.Waited);
-            await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival);
+            try
+            {
+                var queue = queues[service];
+                var admittedAt = time.GetTimestamp();
+                var admission = await queue.AcquireAsync(tenant, aborted);
+                if (admission.Replica is not { } replica)
+                {
+                    // Nothing ran, so nothing is charged.
+                    lease?.Refund();
+                    if (AdmissionErrors.For(queue, admission.Failure) is { } rejection)
+                    {
+                        await AnswerAsync(context, service, tenant, rejection);
+                    }
+
+                    return;
+                }
+
+                metrics.QueueWait(service.Name, tenant.Priority, admission.Waited);
+                await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival, lease);
+            }
+            finally
+            {
+                // Held while queued and in flight: the tenant's concurrent request ends with its answer.
+                lease?.Dispose();
+            }
         }
     }
 
-    /// <summary>Forwards through an <see cref="AnswerObserver"/> and records the answer's metrics on the pool that served it.</summary>
+    /// <summary>
+    /// Forwards through an <see cref="AnswerObserver"/>, charges the tenant's <paramref name="lease"/> what the answer used,
+    /// and records the answer's metrics on the pool that served it and for the tenant.
+    /// </summary>
     private async Task ForwardObservedAsync(
-        HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival)
+        HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival, TenantLease? lease)
     {
         var service = attempt.Service;
         var replica = attempt.Replica;
@@ -216,8 +248,21 @@ internal sealed partial class InferenceEndpoint(
             await observer.DisposeAsync();
         }
 
+        // First the tenant's tokens, so its next request finds them settled: what the usage says it used; nothing for an
+        // error answer without usage (it generated nothing); an answer without usage keeps what was reserved for it.
+        if (observer.PromptTokens is not null || observer.CompletionTokens is not null)
+        {
+            lease?.Settle((observer.PromptTokens ?? 0) + (observer.CompletionTokens ?? 0));
+        }
+        else if (response.StatusCode >= 400)
+        {
+            lease?.Refund();
+        }
+
         var instruments = metrics.Pool(service.Name, served.Pool.Name);
+        var perTenant = metrics.Tenant(attempt.Tenant);
         instruments.Answered(response.StatusCode);
+        perTenant.Answered(service.Name, response.StatusCode);
         instruments.Duration.Observe(time.GetElapsedTime(arrival).TotalSeconds);
         if (observer.TimeToFirstToken is { } firstToken && response.StatusCode < 400)
         {
@@ -227,20 +272,33 @@ internal sealed partial class InferenceEndpoint(
         if (observer.PromptTokens is { } prompt)
         {
             instruments.PromptTokens.Inc(prompt);
+            perTenant.PromptTokens.Inc(prompt);
         }
 
         if (observer.CompletionTokens is { } completion)
         {
             instruments.CompletionTokens.Inc(completion);
+            perTenant.CompletionTokens.Inc(completion);
         }
     }
 
-    /// <summary>Answers a request the gateway turns away itself, and counts it with <c>pool="none"</c>.</summary>
-    private Task AnswerAsync(HttpContext context, InferenceService? service, OpenAIError error)
+    /// <summary>
+    /// Answers a request the gateway turns away itself, and counts it with <c>pool="none"</c>, and for its tenant when it
+    /// is known (an unknown key's 401 is nobody's); <paramref name="reason"/> when the error's code does not say it.
+    /// </summary>
+    private Task AnswerAsync(HttpContext context, InferenceService? service, Tenant? tenant, OpenAIError error, string? reason = null)
     {
         var serviceName = service?.Name ?? GatewayMetrics.NoPool;
-        metrics.Rejected(serviceName, RejectionReason(error));
+        reason ??= RejectionReason(error);
+        metrics.Rejected(serviceName, reason);
         metrics.Pool(serviceName, GatewayMetrics.NoPool).Answered(error.StatusCode);
+        if (tenant is not null)
+        {
+            var instruments = metrics.Tenant(tenant);
+            instruments.Rejected(reason);
+            instruments.Answered(serviceName, error.StatusCode);
+        }
+
         return error.WriteAsync(context.Response);
     }
 
@@ -274,9 +332,24 @@ internal sealed partial class InferenceEndpoint(
             $"{context.Request.Method} is not allowed on {context.Request.Path}; use {string.Join(", ", allowed)}.");
     }
 
+    /// <summary>401 <c>invalid_api_key</c> with a Bearer challenge: no key, or one that is no tenant's.</summary>
+    private Task UnauthorizedAsync(HttpContext context, InferenceService? service)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return AnswerAsync(context, service, null, new OpenAIError(401, "invalid_request_error", "invalid_api_key",
+            "Missing or unknown API key; send it as 'Authorization: Bearer <key>'."));
+    }
+
+    /// <summary>The models of the service the Host names, or of all, that the caller's tenant may use; it needs a key as a completion does.</summary>
     private async Task ListModelsAsync(HttpContext context)
     {
         var named = topology.FindByHost(context.Request.Host.Host);
+        if (tenants.Authenticate(context.Request.Headers.Authorization) is not { } tenant)
+        {
+            await UnauthorizedAsync(context, named);
+            return;
+        }
+
         var response = context.Response;
         response.ContentType = "application/json";
         using (var json = new Utf8JsonWriter(response.BodyWriter))
@@ -287,7 +360,7 @@ internal sealed partial class InferenceEndpoint(
             var created = time.GetUtcNow().ToUnixTimeSeconds();
             foreach (var service in topology.Services)
             {
-                if (named is not null && !ReferenceEquals(service, named))
+                if ((named is not null && !ReferenceEquals(service, named)) || !tenant.MayUse(service))
                 {
                     continue;
                 }

@@ -6,15 +6,17 @@ using Gateway.Forwarding;
 namespace Gateway.Requests;
 
 /// <summary>
-/// What the gateway reads from a completion request to route it: the model and whether it streams. The
-/// body is checked in one forward pass (no document is built) and never changed.
+/// What the gateway reads from a completion request to route it: the model and whether it streams; and, for its
+/// tenant's tokens per minute, the completion tokens it asks for at most (<c>max_tokens</c>, or a chat request's
+/// <c>max_completion_tokens</c>; the larger when both are given). The body is checked in one forward pass (no document
+/// is built) and never changed.
 /// </summary>
 /// <remarks>
 /// Every string in the body, however deep, is checked as well as the fields the gateway reads: a body is
 /// forwarded only if it is text a replica can decode (valid UTF-8, no <c>\u</c> escape of half a surrogate
 /// pair), so what a client sends is answered 400 here rather than failing in the gateway or a replica.
 /// </remarks>
-internal readonly record struct InferenceRequest(string Model, bool Stream, bool HasStreamOptions = false)
+internal readonly record struct InferenceRequest(string Model, bool Stream, bool HasStreamOptions = false, int? MaxTokens = null)
 {
     /// <summary>Checks a body; on failure <paramref name="error"/> names the field and what is wrong.</summary>
     public static InferenceRequest? Parse(ReadOnlySpan<byte> body, RequestKind kind, out OpenAIError? error)
@@ -25,6 +27,7 @@ internal readonly record struct InferenceRequest(string Model, bool Stream, bool
         var hasInput = false;
         var stream = false;
         var hasStreamOptions = false;
+        int? maxTokens = null;
         var inputField = kind == RequestKind.Chat ? "messages" : "prompt";
         if (!Utf8.IsValid(body))
         {
@@ -100,6 +103,23 @@ internal readonly record struct InferenceRequest(string Model, bool Stream, bool
 
                     stream = reader.TokenType == JsonTokenType.True;
                 }
+                else if (reader.ValueTextEquals("max_tokens"u8) || (kind == RequestKind.Chat && reader.ValueTextEquals("max_completion_tokens"u8)))
+                {
+                    // Read for the tenant's token reservation only: a value a replica would refuse is left for it to refuse.
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Number)
+                    {
+                        if (reader.TryGetInt32(out var value) && value > 0)
+                        {
+                            maxTokens = Math.Max(maxTokens ?? 0, value);
+                        }
+                    }
+                    else if (!SkipChecked(ref reader))
+                    {
+                        error = LoneSurrogate();
+                        return null;
+                    }
+                }
                 else if (reader.ValueTextEquals("stream_options"u8))
                 {
                     reader.Read();
@@ -146,7 +166,7 @@ internal readonly record struct InferenceRequest(string Model, bool Stream, bool
             return null;
         }
 
-        return new InferenceRequest(model, stream, hasStreamOptions);
+        return new InferenceRequest(model, stream, hasStreamOptions, maxTokens);
     }
 
     private static OpenAIError LoneSurrogate() => OpenAIError.InvalidRequest(

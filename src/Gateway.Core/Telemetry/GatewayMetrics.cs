@@ -41,6 +41,10 @@ public sealed class GatewayMetrics
     private readonly Counter _scaleEvents;
     private readonly Gauge _replicaHealthy;
     private readonly Gauge _leader;
+    private readonly Counter _tenantRequests;
+    private readonly Counter _tenantTokens;
+    private readonly Counter _tenantRejected;
+    private readonly ConcurrentDictionary<string, TenantInstruments> _tenants = new();
     private readonly ConcurrentDictionary<(string Service, string Pool), PoolInstruments> _pools = new();
     private readonly ConcurrentDictionary<(string Service, string Reason), Counter.Child> _rejections = new();
     private readonly ConcurrentDictionary<string, Histogram.Child> _queueWaits = new();
@@ -49,7 +53,11 @@ public sealed class GatewayMetrics
     private readonly Queue<ScaleEvent> _recentScaleEvents = new();
     private readonly TimeProvider _time;
 
-    public GatewayMetrics(GatewayTopology topology, TimeProvider time)
+    /// <summary>
+    /// The metrics of <paramref name="topology"/>'s services and pools, and of <paramref name="tenants"/>: every tenant a
+    /// request can be counted for, whose series start at 0.
+    /// </summary>
+    public GatewayMetrics(GatewayTopology topology, TimeProvider time, IReadOnlyList<Tenant>? tenants = null)
     {
         _time = time;
         Registry = Prometheus.Metrics.NewCustomRegistry();
@@ -90,6 +98,18 @@ public sealed class GatewayMetrics
             ["service", "reason"]);
         _retries = factory.CreateCounter("gateway_retries_total", "Requests moved to another replica before any byte reached the client, by reason.",
             ["service", "pool", "reason"]);
+        _tenantRequests = factory.CreateCounter("gateway_tenant_requests_total",
+            "Requests answered, by the tenant whose key they carried (anonymous without keys), the service (none: not found) and HTTP status.",
+            ["tenant", "service", "code"]);
+        _tenantTokens = factory.CreateCounter("gateway_tenant_tokens_total", "Tokens by tenant and kind (prompt, completion), from the backends' usage.",
+            ["tenant", "kind"]);
+        _tenantRejected = factory.CreateCounter("gateway_tenant_rejected_total",
+            "Requests of a known tenant the gateway answered itself, by reason (rate_limited_requests, rate_limited_tokens, rate_limited_concurrency, the queue's and the others of gateway_rejected_total).",
+            ["tenant", "reason"]);
+        foreach (var tenant in tenants ?? [])
+        {
+            Tenant(tenant).StartRejectionsAtZero();
+        }
 
         foreach (var service in topology.Services)
         {
@@ -190,6 +210,13 @@ public sealed class GatewayMetrics
     internal PoolInstruments Pool(string service, string pool) =>
         _pools.GetOrAdd((service, pool), static (key, metrics) => new PoolInstruments(metrics, key.Service, key.Pool), this);
 
+    /// <summary>
+    /// The instruments of one tenant, created once and cached. Only tenants of the configuration (and
+    /// <see cref="Model.Tenant.Anonymous"/>) exist, so the <c>tenant</c> label is bounded by it.
+    /// </summary>
+    internal TenantInstruments Tenant(Tenant tenant) =>
+        _tenants.GetOrAdd(tenant.Name, static (name, metrics) => new TenantInstruments(metrics, name), this);
+
     /// <summary>Counts a request the gateway answered itself; <paramref name="reason"/> is one of <see cref="RejectionReasons"/>.</summary>
     internal void Rejected(string service, string reason) =>
         _rejections.GetOrAdd((service, reason), static (key, counter) => counter.WithLabels(key.Service, key.Reason), _rejected).Inc();
@@ -285,6 +312,49 @@ public sealed class GatewayMetrics
         /// <summary>Counts a request moved off this pool's replica; <paramref name="reason"/> is one of <see cref="RetryReasons"/>.</summary>
         public void Retried(string reason) =>
             _retriesByReason.GetOrAdd(reason, RetrySeries, this).Inc();
+    }
+
+    /// <summary>The children of one tenant's labelled instruments.</summary>
+    internal sealed class TenantInstruments
+    {
+        private readonly Counter _requests;
+        private readonly Counter _rejected;
+        private readonly string _tenant;
+        private readonly ConcurrentDictionary<(string Service, int Code), Counter.Child> _byServiceAndStatus = new();
+        private readonly ConcurrentDictionary<string, Counter.Child> _rejectedByReason = new();
+
+        public TenantInstruments(GatewayMetrics metrics, string tenant)
+        {
+            _requests = metrics._tenantRequests;
+            _rejected = metrics._tenantRejected;
+            _tenant = tenant;
+            PromptTokens = metrics._tenantTokens.WithLabels(tenant, "prompt");
+            CompletionTokens = metrics._tenantTokens.WithLabels(tenant, "completion");
+        }
+
+        public Counter.Child PromptTokens { get; }
+
+        public Counter.Child CompletionTokens { get; }
+
+        /// <summary>Counts an answer to the tenant from <paramref name="service"/> (or <see cref="NoPool"/>) by its status code.</summary>
+        public void Answered(string service, int statusCode) =>
+            _byServiceAndStatus.GetOrAdd((service, statusCode), static (key, self) =>
+                self._requests.WithLabels(self._tenant, key.Service, key.Code.ToString(CultureInfo.InvariantCulture)), this).Inc();
+
+        /// <summary>Counts a request of the tenant the gateway turned away; <paramref name="reason"/> is one of <see cref="RejectionReasons"/>.</summary>
+        public void Rejected(string reason) => RejectedSeries(reason).Inc();
+
+        /// <summary>Creates the series of every rejection reason at 0, so an alert tells "none yet" from "not exported".</summary>
+        public void StartRejectionsAtZero()
+        {
+            foreach (var reason in RejectionReasons.All)
+            {
+                RejectedSeries(reason);
+            }
+        }
+
+        private Counter.Child RejectedSeries(string reason) =>
+            _rejectedByReason.GetOrAdd(reason, static (reason, self) => self._rejected.WithLabels(self._tenant, reason), this);
     }
 }
 

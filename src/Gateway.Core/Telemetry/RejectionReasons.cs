@@ -1,8 +1,9 @@
 namespace Gateway.Telemetry;
 
 /// <summary>
-/// The <c>reason</c> label values of <c>gateway_rejected_total</c>: the one list the code that counts a rejection
-/// names its reason from, and the list whose series are exported at 0 for every configured service from start.
+/// The <c>reason</c> label values of <c>gateway_rejected_total</c> and <c>gateway_tenant_rejected_total</c>: the one list
+/// the code that counts a rejection names its reason from, and the list whose series are exported at 0 for every
+/// configured service and tenant from start.
 /// </summary>
 internal static class RejectionReasons
 {
@@ -24,6 +25,15 @@ internal static class RejectionReasons
     /// <summary>No or an unknown API key (401), or a service the tenant may not use (403).</summary>
     public const string Unauthorized = "unauthorized";
 
+    /// <summary>The tenant had used its requests per minute (429 <c>rate_limit_exceeded</c>, type <c>requests</c>).</summary>
+    public const string RateLimitedRequests = "rate_limited_requests";
+
+    /// <summary>The tenant had used its tokens per minute (429 <c>rate_limit_exceeded</c>, type <c>tokens</c>).</summary>
+    public const string RateLimitedTokens = "rate_limited_tokens";
+
+    /// <summary>The tenant had its most requests in flight or waiting at once (429 <c>rate_limit_exceeded</c>).</summary>
+    public const string RateLimitedConcurrency = "rate_limited_concurrency";
+
     /// <summary>Any other client error: a broken body, a missing field, a wrong method.</summary>
     public const string BadRequest = "bad_request";
 
@@ -31,5 +41,6 @@ internal static class RejectionReasons
     public const string InternalError = "internal_error";
 
     /// <summary>Every reason, in the order the metrics documentation lists them.</summary>
-    public static readonly IReadOnlyList<string> All = [QueueFull, QueueTimeout, BadRequest, Unauthorized, NotFound, TooLarge, Unavailable, InternalError];
+    public static readonly IReadOnlyList<string> All =
+        [QueueFull, QueueTimeout, RateLimitedRequests, RateLimitedTokens, RateLimitedConcurrency, BadRequest, Unauthorized, NotFound, TooLarge, Unavailable, InternalError];
 }

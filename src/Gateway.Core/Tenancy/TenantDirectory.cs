@@ -23,6 +23,7 @@ internal sealed class TenantDirectory
     {
         RequiresKey = options.Auth.Mode == AuthMode.ApiKeys;
         Tenants = [.. options.Tenants.Select(t => new Tenant(t))];
+        Attributable = RequiresKey ? Tenants : [Tenant.Anonymous];
         _keys = [.. Tenants.SelectMany(t => t.Options.ApiKeyHashes.Select(h => (Convert.FromHexString(h), t)))];
     }
 
@@ -31,6 +32,12 @@ internal sealed class TenantDirectory
 
     /// <summary>The configured tenants (without <see cref="Tenant.Anonymous"/>), in configuration order.</summary>
     public IReadOnlyList<Tenant> Tenants { get; }
+
+    /// <summary>
+    /// Every tenant <see cref="Authenticate"/> can find, so every one a request is counted for: the configured tenants
+    /// when a key is required, else <see cref="Tenant.Anonymous"/> alone.
+    /// </summary>
+    public IReadOnlyList<Tenant> Attributable { get; }
 
     /// <summary>
     /// The tenant whose key <paramref name="authorization"/> carries, <see cref="Tenant.Anonymous"/> when no key is

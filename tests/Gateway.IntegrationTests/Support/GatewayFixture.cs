@@ -150,9 +150,12 @@ internal sealed class GatewayFixture : IAsyncDisposable
         return client;
     }
 
-    /// <summary>The official OpenAI SDK pointed at the gateway, reaching the service by its Host header, without retries.</summary>
-    public ChatClient CreateChatClient(HttpClient publicClient) =>
-        new(Model, new ApiKeyCredential("not-checked"), new OpenAIClientOptions
+    /// <summary>
+    /// The official OpenAI SDK pointed at the gateway, reaching the service by its Host header, without retries, sending
+    /// <paramref name="apiKey"/> (which a gateway without <c>Auth:Mode</c> <c>ApiKeys</c> does not check).
+    /// </summary>
+    public ChatClient CreateChatClient(HttpClient publicClient, string apiKey = "not-checked") =>
+        new(Model, new ApiKeyCredential(apiKey), new OpenAIClientOptions
         {
             Endpoint = new Uri(PublicAddress, "v1"),
             Transport = new HttpClientPipelineTransport(publicClient),

@@ -25,9 +25,10 @@ internal sealed class StreamedAnswer : IDisposable
 
     /// <summary>
     /// Sends a streamed request for <paramref name="maxTokens"/> tokens to <paramref name="baseAddress"/> with
-    /// <paramref name="host"/> as its Host header (none: the address's own), and waits for its first event.
+    /// <paramref name="host"/> as its Host header (none: the address's own) and <paramref name="apiKey"/> as its bearer
+    /// key (none: no Authorization header), and waits for its first event.
     /// </summary>
-    public static async Task<StreamedAnswer> OpenAsync(Uri baseAddress, int maxTokens, string? host = GatewayFixture.ServiceHost)
+    public static async Task<StreamedAnswer> OpenAsync(Uri baseAddress, int maxTokens, string? host = GatewayFixture.ServiceHost, string? apiKey = null)
     {
         Socket? connected = null;
         var handler = new SocketsHttpHandler
@@ -44,6 +45,11 @@ internal sealed class StreamedAnswer : IDisposable
         if (host is not null)
         {
             client.DefaultRequestHeaders.Host = host;
+        }
+
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
         }
 
         HttpResponseMessage? response = null;

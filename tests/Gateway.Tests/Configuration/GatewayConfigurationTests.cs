@@ -44,6 +44,31 @@ public sealed class GatewayConfigurationTests
     }
 
     [Fact]
+    public void Load_ClassesByName_BindsEachClassesSettings()
+    {
+        var options = GatewayConfiguration.Load(Configuration(("Gateway:Classes:Sheddable:ScalesCloud", "false"), ("Gateway:Classes:critical:ScalesCloud", "true")));
+
+        Assert.Equal(
+            [(PriorityClass.Critical, true), (PriorityClass.Sheddable, false)],
+            options.Classes.OrderBy(c => c.Key).Select(c => (c.Key, c.Value.ScalesCloud)));
+    }
+
+    [Fact]
+    public void Load_UnknownClassOrSettingUnderClasses_NamesIt()
+    {
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(Configuration(
+            ("Gateway:Classes:Batch:ScalesCloud", "false"), ("Gateway:Classes:Standard:ScalesClouds", "false"), ("Gateway:Classes:Critical:ScalesCloud", "no"))));
+
+        Assert.Equal(
+            [
+                "Gateway:Classes:Batch: 'Batch' is not one of Critical, Standard, Sheddable",
+                "Gateway:Classes:Critical:ScalesCloud: 'no' is not a valid true/false value",
+                "Gateway:Classes:Standard:ScalesClouds: unknown setting (known here: ScalesCloud)",
+            ],
+            e.Errors);
+    }
+
+    [Fact]
     public void Load_UnknownKeyUnderScalingWebhook_NamesItAndTheKnownOnes()
     {
         var error = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(Configuration(

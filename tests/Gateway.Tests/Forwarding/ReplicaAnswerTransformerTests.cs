@@ -1,5 +1,6 @@
 using Gateway.Configuration;
 using Gateway.Forwarding;
+using Gateway.Model;
 using Microsoft.AspNetCore.Http;
 using static Gateway.Tests.TestTopology;
 
@@ -66,7 +67,7 @@ public sealed class ReplicaAnswerTransformerTests
     }
 
     private static ReplicaAnswerTransformer NewTransformer(long maxAnswerBytes = long.MaxValue) =>
-        new(new ReplicaRequestHeaders(new ForwardingOptions(), new ForwardedHeadersOptions()), maxAnswerBytes);
+        new(new ReplicaRequestHeaders(new ForwardingOptions(), new ForwardedHeadersOptions(), BackendKeys.None), maxAnswerBytes);
 
     /// <summary>The attempt the forwarder puts in the request's features: the replica at <c>http://127.0.0.1:8000</c>, placed once for all tests.</summary>
     private static readonly ForwardingAttempt Attempt = NewAttempt();
@@ -75,7 +76,7 @@ public sealed class ReplicaAnswerTransformerTests
     {
         var service = OnePool(capacity: 1);
         var replica = Add(service.OnPrem(), "http://127.0.0.1:8000");
-        return new ForwardingAttempt(service.Queue, replica, default, Gateway.Model.Tenant.Anonymous);
+        return new ForwardingAttempt(service.Queue, replica, default, Tenant.Anonymous);
     }
 
     private static async Task<Uri?> Transform(ReplicaAnswerTransformer transformer, string path, QueryString query)

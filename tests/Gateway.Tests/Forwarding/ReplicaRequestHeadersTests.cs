@@ -1,6 +1,7 @@
 using System.Net;
 using Gateway.Configuration;
 using Gateway.Forwarding;
+using Gateway.Model;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Tests.Forwarding;
@@ -8,7 +9,7 @@ namespace Gateway.Tests.Forwarding;
 public sealed class ReplicaRequestHeadersTests
 {
     private static ReplicaRequestHeaders Headers(bool keepClientHost = false, params string[] knownNetworks) =>
-        new(new ForwardingOptions { KeepClientHost = keepClientHost }, new ForwardedHeadersOptions { KnownNetworks = [.. knownNetworks] });
+        new(new ForwardingOptions { KeepClientHost = keepClientHost }, new ForwardedHeadersOptions { KnownNetworks = [.. knownNetworks] }, BackendKeys.None);
 
     /// <summary>A request from <paramref name="remote"/> to <c>qwen-chat-default.example.com</c>, its headers copied as YARP copies them.</summary>
     private static (HttpContext Context, HttpRequestMessage Proxy) Request(string remote, params (string Name, string Value)[] headers)
@@ -41,7 +42,7 @@ public sealed class ReplicaRequestHeadersTests
         var (context, proxy) = Request("203.0.113.9", ("X-Forwarded-For", "1.2.3.4"), ("X-Forwarded-Proto", "https"),
             ("X-Forwarded-Host", "evil.example"), ("X-Forwarded-Prefix", "/x"), ("Forwarded", "for=1.2.3.4"));
 
-        Headers().Apply(context, proxy);
+        Headers().Apply(context, proxy, null);
 
         Assert.Equal(
             ("203.0.113.9", "http", "qwen-chat-default.example.com", null, null),
@@ -54,7 +55,7 @@ public sealed class ReplicaRequestHeadersTests
     {
         var (context, proxy) = Request("10.1.2.3", ("X-Forwarded-For", "198.51.100.7"), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "api.example.com"));
 
-        Headers(false, "10.0.0.0/8").Apply(context, proxy);
+        Headers(false, "10.0.0.0/8").Apply(context, proxy, null);
 
         Assert.Equal(
             ("198.51.100.7, 10.1.2.3", "https, http", "api.example.com, qwen-chat-default.example.com"),
@@ -66,7 +67,7 @@ public sealed class ReplicaRequestHeadersTests
     {
         var (context, proxy) = Request("::ffff:10.1.2.3", ("X-Forwarded-For", "198.51.100.7"));
 
-        Headers(false, "10.0.0.0/8").Apply(context, proxy);
+        Headers(false, "10.0.0.0/8").Apply(context, proxy, null);
 
         Assert.Equal("198.51.100.7, 10.1.2.3", Value(proxy, "X-Forwarded-For"));
     }
@@ -76,7 +77,7 @@ public sealed class ReplicaRequestHeadersTests
     {
         var (context, proxy) = Request("127.0.0.1", ("Connection", "keep-alive, X-Secret-Hop ,x-other"), ("X-Secret-Hop", "1"), ("X-Other", "2"), ("X-Kept", "3"));
 
-        Headers().Apply(context, proxy);
+        Headers().Apply(context, proxy, null);
 
         Assert.Equal((null, null, "3"), (Value(proxy, "X-Secret-Hop"), Value(proxy, "X-Other"), Value(proxy, "X-Kept")));
     }
@@ -86,7 +87,7 @@ public sealed class ReplicaRequestHeadersTests
     {
         var (context, proxy) = Request("127.0.0.1", ("Connection", "a b, (x), ,"), ("X-Kept", "3"));
 
-        Headers().Apply(context, proxy);
+        Headers().Apply(context, proxy, null);
 
         Assert.Equal("3", Value(proxy, "X-Kept"));
     }
@@ -96,10 +97,31 @@ public sealed class ReplicaRequestHeadersTests
     {
         var (context, proxy) = Request("127.0.0.1", ("Authorization", "Bearer sk-client-key"));
 
-        Headers().Apply(context, proxy);
+        Headers().Apply(context, proxy, null);
 
         Assert.Null(Value(proxy, "Authorization"));
     }
+
+    [Fact]
+    public void Apply_PoolWithABackendKey_SendsThePoolsKeyInPlaceOfTheClients()
+    {
+        var options = TestTopology.Options(TestTopology.Service(
+            TestTopology.Pool("on-prem", 0, 4, "http://10.0.0.1:8000"), TestTopology.Pool("cloud", 1, 4, "http://10.0.1.1:8000")));
+        options.Services[0].Pools[1].BackendKeyEnv = "CLOUD_VLLM_KEY";
+        var keys = BackendKeys.Read(options, name => name == "CLOUD_VLLM_KEY" ? "sk-cloud-backend" : null);
+        var headers = new ReplicaRequestHeaders(new ForwardingOptions(), new ForwardedHeadersOptions(), keys);
+        var pools = new GatewayTopology(options).Services[0].Pools;
+        var (toCloud, cloudProxy) = Request("127.0.0.1", ("Authorization", "Bearer sk-client-key"));
+        var (toOnPrem, onPremProxy) = Request("127.0.0.1", ("Authorization", "Bearer sk-client-key"));
+
+        headers.Apply(toCloud, cloudProxy, Pool(pools, "cloud"));
+        headers.Apply(toOnPrem, onPremProxy, Pool(pools, "on-prem"));
+
+        Assert.Equal("Bearer sk-cloud-backend", Value(cloudProxy, "Authorization"));
+        Assert.Null(Value(onPremProxy, "Authorization"));
+    }
+
+    private static Pool Pool(IReadOnlyList<Pool> pools, string name) => pools.Single(p => p.Name == name);
 
     [Theory]
     [InlineData(false, null)]
@@ -108,7 +130,7 @@ public sealed class ReplicaRequestHeadersTests
     {
         var (context, proxy) = Request("127.0.0.1");
 
-        Headers(keepClientHost).Apply(context, proxy);
+        Headers(keepClientHost).Apply(context, proxy, null);
 
         // No Host header: HttpClient sends the request address's authority.
         Assert.Equal(expected, proxy.Headers.Host);
@@ -119,7 +141,7 @@ public sealed class ReplicaRequestHeadersTests
     {
         var (context, proxy) = Request("127.0.0.1", ("x-request-id", "client-sent"));
 
-        Headers().Apply(context, proxy);
+        Headers().Apply(context, proxy, null);
 
         Assert.Equal("req-1", Value(proxy, "x-request-id"));
     }

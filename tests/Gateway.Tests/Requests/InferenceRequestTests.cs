@@ -45,6 +45,26 @@ public sealed class InferenceRequestTests
     }
 
     [Theory]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":64}""", true, 64)]
+    [InlineData("""{"model":"m","messages":[],"max_completion_tokens":128}""", true, 128)]
+    [InlineData("""{"max_completion_tokens":16,"model":"m","messages":[],"max_tokens":32}""", true, 32)]
+    [InlineData("""{"model":"m","prompt":"hi","max_tokens":8}""", false, 8)]
+    [InlineData("""{"model":"m","prompt":"hi","max_completion_tokens":8}""", false, null)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":null}""", true, null)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":0}""", true, null)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":-5}""", true, null)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":1.5}""", true, null)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":"64"}""", true, null)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":99999999999}""", true, null)]
+    public void Parse_MaxTokens_IsReadWhenAPositiveWholeNumber_ElseLeftToTheReplica(string body, bool chat, int? expected)
+    {
+        var request = Parse(body, chat ? RequestKind.Chat : RequestKind.Text, out var error);
+
+        Assert.Null(error);
+        Assert.Equal(expected, request?.MaxTokens);
+    }
+
+    [Theory]
     [InlineData("""{"model":"m","messages":[],"stream":false}""")]
     [InlineData("""{"model":"m","messages":[],"stream":null}""")]
     [InlineData("""{"model":"m","messages":[]}""")]
@@ -88,7 +108,7 @@ public sealed class InferenceRequestTests
         var request = Parse(body, RequestKind.Chat, out var error);
 
         Assert.Null(error);
-        Assert.Equal(new InferenceRequest("qwen2.5-7b", Stream: true), request);
+        Assert.Equal(new InferenceRequest("qwen2.5-7b", Stream: true, MaxTokens: 16), request);
     }
 
     [Fact]
