@@ -306,6 +306,7 @@ internal sealed partial class InferenceEndpoint(
     {
         "queue_full" => RejectionReasons.QueueFull,
         "queue_timeout" => RejectionReasons.QueueTimeout,
+        "shed" => RejectionReasons.Shed,
         "internal_error" => RejectionReasons.InternalError,
         _ => error.StatusCode switch
         {

@@ -13,6 +13,9 @@ internal static class RejectionReasons
     /// <summary>No replica took the request within the queue's wait limit (503).</summary>
     public const string QueueTimeout = "queue_timeout";
 
+    /// <summary>A Sheddable request gave its place in a full queue to a Critical or Standard one (503).</summary>
+    public const string Shed = "shed";
+
     /// <summary>The request body was larger than <c>MaxRequestBodyBytes</c> (413).</summary>
     public const string TooLarge = "too_large";
 
@@ -42,5 +45,5 @@ internal static class RejectionReasons
 
     /// <summary>Every reason, in the order the metrics documentation lists them.</summary>
     public static readonly IReadOnlyList<string> All =
-        [QueueFull, QueueTimeout, RateLimitedRequests, RateLimitedTokens, RateLimitedConcurrency, BadRequest, Unauthorized, NotFound, TooLarge, Unavailable, InternalError];
+        [QueueFull, QueueTimeout, Shed, RateLimitedRequests, RateLimitedTokens, RateLimitedConcurrency, BadRequest, Unauthorized, NotFound, TooLarge, Unavailable, InternalError];
 }
