@@ -61,6 +61,9 @@ public sealed class DrainsInFlightStreamsOnShutdown : IDisposable
             using var refused = await client.SendAsync(ChatRequest.Post(1));
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             Assert.Equal("3", refused.Headers.GetValues("Retry-After").Single());
+
+            // The client is told not to send on this connection again: the next request finds another gateway.
+            Assert.True(refused.Headers.ConnectionClose, "no Connection: close on an answer given while draining");
             using var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
             Assert.Equal("shutting_down", error.RootElement.GetProperty("error").GetProperty("code").GetString());
 

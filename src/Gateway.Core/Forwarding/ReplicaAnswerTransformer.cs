@@ -73,6 +73,11 @@ internal sealed class ReplicaAnswerTransformer : HttpTransformer
         // The client gets the gateway's id, whatever the replica echoed (it was sent the same one; a second copy would
         // make the header a list).
         httpContext.Response.Headers[RequestId.HeaderName] = httpContext.TraceIdentifier;
+        if (attempt?.Queue.IsClosed == true)
+        {
+            // An answer that starts while the gateway drains tells the client not to send on this connection again.
+            httpContext.Response.Headers.Connection = "close";
+        }
 
         // The header as copied, read as a string: parsing the replica's Content-Type would cost every answer an object.
         if (copyBody && attempt is not null && httpContext.Response.ContentType is { } contentType

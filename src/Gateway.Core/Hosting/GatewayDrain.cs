@@ -19,6 +19,7 @@ internal sealed partial class GatewayDrain(
     : IHostedLifecycleService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(500);
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
@@ -63,6 +64,18 @@ internal sealed partial class GatewayDrain(
         {
             var seconds = time.GetElapsedTime(started).TotalSeconds;
             LogDrained(logger, seconds);
+        }
+
+        // A client whose answer just ended (a stream that began before the drain, on a kept-alive connection that was
+        // not told to close) may send its next request at once; for a moment more it gets 503 shutting_down with
+        // Connection: close, rather than a connection the server closes under it when it stops listening.
+        try
+        {
+            await Task.Delay(Linger, time, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's own shutdown timeout won.
         }
     }
 

@@ -39,6 +39,13 @@ internal sealed partial class InferenceEndpoint(
     public async Task InvokeAsync(HttpContext context)
     {
         var requestId = RequestId.Establish(context);
+        if (queues.IsClosed)
+        {
+            // Draining: the client's next request must go to another gateway on a new connection, not reach this one on a
+            // kept-alive connection just as it stops listening (which would end that request without an answer).
+            context.Response.Headers.Connection = "close";
+        }
+
         using (RequestScope(logger, requestId))
         {
             try
