@@ -124,4 +124,43 @@ public sealed class RetriesElsewhereWhenAReplicaAnswers503
         Assert.Equal(1, metrics["gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_timeout\"}"]);
         Assert.Equal(1, metrics["gateway_requests_total{service=\"qwen-chat\",pool=\"on-prem\",code=\"503\"}"]);
     }
+
+    [Fact]
+    public async Task OnlyReplicaAnswers503UntilItRecovers_RequestWaitsPastMaxAttempts_AndSucceeds()
+    {
+        // The chaos drill's 503 phase with no other replica: the probe's 200 lets the sick replica back before it is well,
+        // and its second 503 must not use up Forwarding:MaxAttempts (2) while the queue deadline has time left.
+        await using var gateway = await GatewayFixture.StartAsync(
+            [["--failure-control"]],
+            sims =>
+            {
+                var onPrem = GatewayFixture.Pool("on-prem", 0, 4, sims[0]);
+                onPrem.Health = new HealthOptions { ProbeIntervalSeconds = 0.2, ProbeTimeoutSeconds = 1, MaxBackoffSeconds = 0.4 };
+                var service = GatewayFixture.QwenChat(onPrem);
+                service.Queue.MaxWaitSeconds = 20;
+                return new() { Services = [service] };
+            });
+        using var http = gateway.CreatePublicClient();
+        using var control = gateway.Simulators[0].CreateHttpClient();
+        using (var sick = await control.PutAsync("simulator/failure-injection", Json("""{"rate":100,"types":["unavailable"]}""")))
+        {
+            sick.EnsureSuccessStatusCode();
+        }
+
+        var request = http.SendAsync(ChatRequest.Post(maxTokens: 3));
+        await Eventually.WaitAsync(async () => (await gateway.StatusAsync())["on-prem-1"].Served, served => served >= 3,
+            TimeSpan.FromSeconds(15), "the request placed on the sick replica a third time");
+        using (var well = await control.PutAsync("simulator/failure-injection", Json("""{"rate":0}""")))
+        {
+            well.EnsureSuccessStatusCode();
+        }
+
+        using var response = await request;
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {body}");
+        var metrics = MetricsText.Parse(await gateway.Admin.GetStringAsync("metrics"));
+        Assert.True(metrics["gateway_retries_total{service=\"qwen-chat\",pool=\"on-prem\",reason=\"overloaded\"}"] >= 2, body);
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 }

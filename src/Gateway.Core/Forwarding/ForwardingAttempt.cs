@@ -24,6 +24,7 @@ internal sealed class ForwardingAttempt
         AdmittedAt = admittedAt;
         Tenant = tenant;
         Number = 1;
+        Counted = 1;
     }
 
     /// <summary>Whose request it is: a retry waits in the queue in its tenant's class and runs only where the tenant may.</summary>
@@ -47,6 +48,14 @@ internal sealed class ForwardingAttempt
     /// <summary>1 for the first attempt.</summary>
     public int Number { get; private set; }
 
+    /// <summary>
+    /// The attempts that count against <see cref="Configuration.ForwardingOptions.MaxAttempts"/>: all but those placed on
+    /// the replica that had answered 503 after it recovered. The cap guards the other replicas against a request that
+    /// breaks them; a replica that answered 503 refused the work rather than broke on it, so going back to it once it is
+    /// healthy again (while the queue deadline lasts) risks nothing the cap is for.
+    /// </summary>
+    public int Counted { get; private set; }
+
     /// <summary>Set by the transformer: the replica answered 503 and nothing of that answer reached the client.</summary>
     public bool HeldBack { get; set; }
 
@@ -66,6 +75,11 @@ internal sealed class ForwardingAttempt
     /// <summary>Moves on to the next attempt, on <paramref name="next"/>, whose slot the caller reserved.</summary>
     public void Retry(Replica next)
     {
+        if (!HeldBack || !ReferenceEquals(next, Replica))
+        {
+            Counted++;
+        }
+
         Replica = next;
         Number++;
         HeldBack = false;

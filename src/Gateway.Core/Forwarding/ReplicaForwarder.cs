@@ -137,7 +137,7 @@ internal sealed partial class ReplicaForwarder
                     return replica;
                 }
 
-                if (!retryable || attempt.Number >= _maxAttempts)
+                if (!retryable || attempt.Counted >= _maxAttempts)
                 {
                     // The cap matters: a request that crashes replicas must not go on to crash them all.
                     await (heldBack ? Overloaded(attempt.Queue, replica) : ErrorFor(error, exception, replica)).WriteAsync(context.Response);
