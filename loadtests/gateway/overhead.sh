@@ -17,7 +17,9 @@
 #
 # Usage: loadtests/gateway/overhead.sh           (from anywhere; the repo is found from this file)
 # Knobs (environment): RUNS (3), DURATION (10s), CONNECTIONS (32), LATENCY_SECONDS (10), STREAMS (2000; 0 skips),
-# PHASES ("throughput latency streams"). DOTNET_* variables reach the gateway only (GATEWAY_ENV is added to
+# PHASES ("throughput latency streams"), AUTH (0; 1: Auth:Mode ApiKeys, one tenant with a key and request, token and
+# concurrency limits far above the load, so every request is authenticated and charged but none is limited; the
+# clients send the key). DOTNET_* variables reach the gateway only (GATEWAY_ENV is added to
 # it too), to compare runtime settings; the simulator runs as its project builds it.
 set -euo pipefail
 
@@ -27,6 +29,8 @@ CONNECTIONS="${CONNECTIONS:-32}"
 LATENCY_SECONDS="${LATENCY_SECONDS:-10}"
 STREAMS="${STREAMS:-2000}"
 PHASES="${PHASES:-throughput latency streams}"
+AUTH="${AUTH:-0}"
+API_KEY="overhead-test-key-0123456789"
 
 REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK="$(mktemp -d -t gateway-overhead.XXXXXX)"
@@ -87,6 +91,18 @@ start_simulator() {
     SIM_URL="${SIM_URL%/}"
 }
 
+# With AUTH=1: keys required, one tenant whose limits the load never reaches (the key's hash only, as always).
+tenants_json() {
+    [[ "$AUTH" == 1 ]] || return 0
+    local hash
+    hash="$(printf '%s' "$API_KEY" | sha256sum | awk '{print $1}')"
+    cat <<JSON
+    "Auth": { "Mode": "ApiKeys" },
+    "Tenants": [ { "Name": "bench", "ApiKeyHashes": [ "$hash" ],
+      "Limits": { "RequestsPerMinute": 100000000, "TokensPerMinute": 1000000000, "MaxConcurrent": 100000 } } ],
+JSON
+}
+
 # The gateway: one service, one Static pool on the simulator, capacity far above any concurrency used here.
 start_gateway() {
     cat >"$WORK/gateway.json" <<JSON
@@ -94,6 +110,7 @@ start_gateway() {
   "Gateway": {
     "PublicUrl": "http://127.0.0.1:0",
     "AdminUrl": "http://127.0.0.1:0",
+$(tenants_json)
     "Services": [
       {
         "Name": "qwen-chat",
@@ -142,6 +159,9 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Host"] = "qwen-chat-default.example.com"
 wrk.body = '{"model":"qwen","messages":[{"role":"user","content":"Hello"}],"max_tokens":10}'
 LUA
+if [[ "$AUTH" == 1 ]]; then
+    echo "wrk.headers[\"Authorization\"] = \"Bearer $API_KEY\"" >>"$WORK/chat.lua"
+fi
 # The same request with a 10 ms pause before each one of a connection: 10 connections make ~1,000 requests/s.
 { cat "$WORK/chat.lua"; echo 'function delay() return 10 end'; } >"$WORK/paced.lua"
 
@@ -192,7 +212,7 @@ measure() {
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 col() { awk -v c="$2" '{ print $c }' "$1" | median; }
 
-summary="Gateway overhead ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, dotnet $(dotnet --version)) $(env | grep '^DOTNET_' | grep -v -E '^DOTNET_(CLI_|NOLOGO|GENERATE_ASPNET|SKIP_FIRST)' | sort | tr '\n' ' ' || true)${GATEWAY_ENV:+ gateway: $GATEWAY_ENV}"
+summary="Gateway overhead ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, dotnet $(dotnet --version)$([[ "$AUTH" == 1 ]] && echo ', auth and limits on')) $(env | grep '^DOTNET_' | grep -v -E '^DOTNET_(CLI_|NOLOGO|GENERATE_ASPNET|SKIP_FIRST)' | sort | tr '\n' ' ' || true)${GATEWAY_ENV:+ gateway: $GATEWAY_ENV}"
 
 # --- 1. Throughput -----------------------------------------------------------------------------------------
 if [[ " $PHASES " == *" throughput "* ]]; then
@@ -266,7 +286,9 @@ if [[ " $PHASES " == *" streams "* ]] && ((STREAMS > 0)); then
     start_gateway
     idle="$(proc_mb "$GW_PID" VmRSS)"
     printf '%s' '{"model":"qwen","messages":[{"role":"user","content":"Hello"}],"max_tokens":100,"stream":true}' >"$WORK/stream.json"
-    timeout 90 hey -c "$STREAMS" -n "$STREAMS" -t 60 -m POST -T application/json -host qwen-chat-default.example.com \
+    auth_header=()
+    [[ "$AUTH" == 1 ]] && auth_header=(-H "Authorization: Bearer $API_KEY")
+    timeout 90 hey -c "$STREAMS" -n "$STREAMS" -t 60 -m POST -T application/json -host qwen-chat-default.example.com "${auth_header[@]}" \
         -D "$WORK/stream.json" "$GW_URL/v1/chat/completions" >"$WORK/hey.txt" 2>&1 || true
     ok="$(awk '$1 == "[200]" { print $2 }' "$WORK/hey.txt")"
     slowest="$(awk '$1 == "Slowest:" { print $2 }' "$WORK/hey.txt")"
