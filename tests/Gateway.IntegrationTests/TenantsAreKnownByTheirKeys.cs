@@ -112,7 +112,8 @@ public sealed class TenantsAreKnownByTheirKeys : IAsyncLifetime
 
         Assert.Equal(403, e.Status);
         var metrics = await MetricsAsync();
-        Assert.Equal(1, metrics["gateway_tenant_rejected_total{tenant=\"batch\",reason=\"unauthorized\"}"]);
+        Assert.Equal(1, metrics["gateway_tenant_rejected_total{tenant=\"batch\",reason=\"forbidden\"}"]);
+        Assert.Equal(0, metrics["gateway_tenant_rejected_total{tenant=\"batch\",reason=\"unauthorized\"}"]);
         Assert.Equal(1, metrics["gateway_tenant_requests_total{tenant=\"batch\",service=\"qwen-chat\",code=\"403\"}"]);
     }
 }

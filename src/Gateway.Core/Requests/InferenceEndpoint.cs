@@ -318,7 +318,8 @@ internal sealed partial class InferenceEndpoint(
         _ => error.StatusCode switch
         {
             413 => RejectionReasons.TooLarge,
-            401 or 403 => RejectionReasons.Unauthorized,
+            401 => RejectionReasons.Unauthorized,
+            403 => RejectionReasons.Forbidden,
             404 => RejectionReasons.NotFound,
             >= 500 => RejectionReasons.Unavailable,
             _ => RejectionReasons.BadRequest,

@@ -25,8 +25,11 @@ internal static class RejectionReasons
     /// <summary>The gateway could not take the request (a 5xx of its own, e.g. while shutting down).</summary>
     public const string Unavailable = "unavailable";
 
-    /// <summary>No or an unknown API key (401), or a service the tenant may not use (403).</summary>
+    /// <summary>No or an unknown API key (401).</summary>
     public const string Unauthorized = "unauthorized";
+
+    /// <summary>A service the tenant may not use (403 <c>model_not_allowed</c>).</summary>
+    public const string Forbidden = "forbidden";
 
     /// <summary>The tenant had used its requests per minute (429 <c>rate_limit_exceeded</c>, type <c>requests</c>).</summary>
     public const string RateLimitedRequests = "rate_limited_requests";
@@ -45,5 +48,5 @@ internal static class RejectionReasons
 
     /// <summary>Every reason, in the order the metrics documentation lists them.</summary>
     public static readonly IReadOnlyList<string> All =
-        [QueueFull, QueueTimeout, Shed, RateLimitedRequests, RateLimitedTokens, RateLimitedConcurrency, BadRequest, Unauthorized, NotFound, TooLarge, Unavailable, InternalError];
+        [QueueFull, QueueTimeout, Shed, RateLimitedRequests, RateLimitedTokens, RateLimitedConcurrency, BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, Unavailable, InternalError];
 }

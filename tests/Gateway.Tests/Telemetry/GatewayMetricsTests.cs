@@ -137,6 +137,7 @@ public sealed class GatewayMetricsTests
         Assert.Equal(
             [
                 "gateway_rejected_total{service=\"llama\",reason=\"bad_request\"} 0",
+                "gateway_rejected_total{service=\"llama\",reason=\"forbidden\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"internal_error\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"not_found\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"queue_full\"} 0",
@@ -149,6 +150,7 @@ public sealed class GatewayMetricsTests
                 "gateway_rejected_total{service=\"llama\",reason=\"unauthorized\"} 0",
                 "gateway_rejected_total{service=\"llama\",reason=\"unavailable\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"bad_request\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"forbidden\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"internal_error\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"not_found\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_full\"} 0",
@@ -186,6 +188,7 @@ public sealed class GatewayMetricsTests
             [
                 "gateway_rejected_total{service=\"none\",reason=\"not_found\"} 1",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"bad_request\"} 0",
+                "gateway_rejected_total{service=\"qwen-chat\",reason=\"forbidden\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"internal_error\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"not_found\"} 0",
                 "gateway_rejected_total{service=\"qwen-chat\",reason=\"queue_full\"} 1",
