@@ -24,7 +24,18 @@ internal static class Program
             return 2;
         }
 
-        await using var app = SimulatorApp.Build(options);
+        WebApplication built;
+        try
+        {
+            built = SimulatorApp.Build(options);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            Console.Error.WriteLine($"error: cannot read --ssl-certfile {options.SslCertFile} or --ssl-keyfile {options.SslKeyFile}: {e.Message}");
+            return 2;
+        }
+
+        await using var app = built;
         try
         {
             await app.StartAsync();

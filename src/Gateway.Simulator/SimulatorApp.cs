@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Gateway.Simulator.Api;
 using Gateway.Simulator.Engine;
@@ -19,8 +20,22 @@ internal static class SimulatorApp
         // Configured by flags alone: no reloading of appsettings.json, which makes the host watch the whole
         // working directory tree (from / that is 45,000 inotify watches and 25 MB more memory).
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
-        builder.WebHost.UseUrls(Url(options.Host, options.Port));
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        var certificate = options.SslCertFile is { } certFile ? X509Certificate2.CreateFromPemFile(certFile, options.SslKeyFile) : null;
+        builder.WebHost.UseUrls(Url(certificate is null ? "http" : "https", options.Host, options.Port));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
+        });
+        if (certificate is not null)
+        {
+            // The slim builder leaves HTTPS out unless asked.
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
         var time = TimeProvider.System;
@@ -31,6 +46,13 @@ internal static class SimulatorApp
         var completions = new CompletionEndpoint(options, scheduler, new LatencyModel(options), failures, startup, metrics, time);
 
         var app = builder.Build();
+        var guard = new ApiGuard(options);
+        if (guard.IsActive)
+        {
+            app.Use(guard.InvokeAsync);
+            app.Lifetime.ApplicationStopped.Register(guard.Dispose);
+        }
+
         app.MapPost("/v1/chat/completions", context => completions.HandleAsync(context, EndpointKind.Chat));
         app.MapPost("/v1/completions", context => completions.HandleAsync(context, EndpointKind.Text));
         app.MapGet("/v1/models", context => WriteModelsAsync(context.Response, options, time));
@@ -60,8 +82,8 @@ internal static class SimulatorApp
     public static string ListeningAddress(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-    private static string Url(string host, int port) =>
-        host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"http://[{host}]:{port}" : $"http://{host}:{port}";
+    private static string Url(string scheme, string host, int port) =>
+        host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"{scheme}://[{host}]:{port}" : $"{scheme}://{host}:{port}";
 
     private static Task WriteModelsAsync(HttpResponse response, SimulatorOptions options, TimeProvider time) =>
         WriteJsonAsync(response, json =>

@@ -40,8 +40,8 @@ internal sealed record ApiError(int StatusCode, string Type, string Message, str
         json.WriteEndObject();
     }
 
-    /// <summary>Answers the request with this error, unless the answer has already started.</summary>
-    public async Task WriteAsync(HttpResponse response)
+    /// <summary>Answers the request with this error, unless the answer has already started; a 429 or 503 says when to retry (1 s unless told).</summary>
+    public async Task WriteAsync(HttpResponse response, string? retryAfterSeconds = null)
     {
         if (response.HasStarted)
         {
@@ -52,7 +52,7 @@ internal sealed record ApiError(int StatusCode, string Type, string Message, str
         response.ContentType = "application/json";
         if (StatusCode is 429 or 503)
         {
-            response.Headers.RetryAfter = "1";
+            response.Headers.RetryAfter = retryAfterSeconds ?? "1";
         }
 
         using (var json = new Utf8JsonWriter(response.BodyWriter, WriterOptions))

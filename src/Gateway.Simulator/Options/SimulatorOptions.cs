@@ -65,6 +65,24 @@ internal sealed record SimulatorOptions
 
     /// <summary>Length of an answer when the request sets no <c>max_tokens</c>; capped by the context.</summary>
     public int DefaultMaxTokens { get; init; } = 64;
+
+    /// <summary>
+    /// The key every <c>/v1/*</c> request must bring as <c>Authorization: Bearer</c>, else 401 (vLLM <c>--api-key</c>);
+    /// <c>/health</c>, <c>/metrics</c> and <c>/version</c> stay open, as in vLLM. Null: no key.
+    /// </summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>PEM certificate for TLS (vLLM <c>--ssl-certfile</c>); with <see cref="SslKeyFile"/>, the simulator listens on https.</summary>
+    public string? SslCertFile { get; init; }
+
+    /// <summary>PEM private key of <see cref="SslCertFile"/> (vLLM <c>--ssl-keyfile</c>).</summary>
+    public string? SslKeyFile { get; init; }
+
+    /// <summary>
+    /// API requests taken per second, as a hosted API's rate limit; beyond it 429 with <c>Retry-After</c> until the
+    /// second is over. 0: no limit.
+    /// </summary>
+    public int RequestsPerSecondLimit { get; init; }
 }
 
 /// <summary>Failures the simulator can inject (llm-d-inference-sim's names, plus 503 for an overloaded replica).</summary>

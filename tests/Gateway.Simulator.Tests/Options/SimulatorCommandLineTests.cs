@@ -70,6 +70,10 @@ public sealed class SimulatorCommandLineTests
     [InlineData(new[] { "stray" }, "unexpected argument 'stray'")]
     [InlineData(new[] { "--failure-control=yes" }, "--failure-control takes no value")]
     [InlineData(new[] { "--failure-control", "yes" }, "unexpected argument 'yes': flags start with --")]
+    [InlineData(new[] { "--ssl-certfile", "cert.pem" }, "--ssl-certfile and --ssl-keyfile go together: give both or neither")]
+    [InlineData(new[] { "--ssl-keyfile", "key.pem" }, "--ssl-certfile and --ssl-keyfile go together: give both or neither")]
+    [InlineData(new[] { "--api-key", " " }, "--api-key must not be empty")]
+    [InlineData(new[] { "--max-requests-per-second", "-1" }, "--max-requests-per-second: -1 is out of range (0..1000000)")]
     public void Parse_BadFlag_NamesTheFlagAndTheProblem(string[] args, string message)
     {
         var result = SimulatorCommandLine.Parse(args);
