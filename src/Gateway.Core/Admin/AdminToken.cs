@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using System.Text;
 using Gateway.Configuration;
+using Gateway.Tenancy;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Admin;
@@ -15,7 +15,6 @@ internal sealed class AdminToken
     // The token's SHA-256: compared as a digest, so its length never shows in the comparison's time.
     private readonly byte[] _expected;
 
-    private const string BearerScheme = "Bearer ";
     private const string BasicScheme = "Basic ";
 
     private AdminToken(byte[] expected) => _expected = expected;
@@ -58,7 +57,7 @@ internal sealed class AdminToken
             return null;
         }
 
-        return new AdminToken(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+        return new AdminToken(KeyDigest.Of(token));
     }
 
     /// <summary>
@@ -68,27 +67,20 @@ internal sealed class AdminToken
     /// </summary>
     public bool Accepts(StringValues authorization)
     {
-        if (authorization.Count != 1 || authorization[0] is not { } value)
+        Span<byte> presented = stackalloc byte[KeyDigest.Size];
+        if (KeyDigest.TryBearer(authorization, presented))
+        {
+            return KeyDigest.Equal(presented, _expected);
+        }
+
+        if (authorization.Count != 1 || authorization[0] is not { } value || !value.StartsWith(BasicScheme, StringComparison.OrdinalIgnoreCase)
+            || BasicPassword(value[BasicScheme.Length..].Trim()) is not { } password)
         {
             return false;
         }
 
-        string presented;
-        if (value.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase))
-        {
-            presented = value[BearerScheme.Length..].Trim();
-        }
-        else if (value.StartsWith(BasicScheme, StringComparison.OrdinalIgnoreCase) && BasicPassword(value[BasicScheme.Length..].Trim()) is { } password)
-        {
-            presented = password;
-        }
-        else
-        {
-            return false;
-        }
-
-        // Digests of equal length compared in fixed time: a near miss takes as long as a wild guess, whatever its length.
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _expected);
+        KeyDigest.Of(password, presented);
+        return KeyDigest.Equal(presented, _expected);
     }
 
     /// <summary>Lets a request through when it carries the token; else answers 401 with a challenge and nothing about the token.</summary>

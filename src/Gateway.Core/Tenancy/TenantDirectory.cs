@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Gateway.Configuration;
 using Gateway.Model;
 using Microsoft.Extensions.Primitives;
@@ -14,8 +12,6 @@ namespace Gateway.Tenancy;
 /// </summary>
 internal sealed class TenantDirectory
 {
-    private const string BearerScheme = "Bearer ";
-
     private readonly (byte[] Hash, Tenant Tenant)[] _keys;
 
     /// <summary>The tenants and keys of <paramref name="options"/>, which are valid.</summary>
@@ -50,16 +46,16 @@ internal sealed class TenantDirectory
             return Tenant.Anonymous;
         }
 
-        if (authorization.Count != 1 || authorization[0] is not { } value || !value.StartsWith(BearerScheme, StringComparison.OrdinalIgnoreCase))
+        Span<byte> presented = stackalloc byte[KeyDigest.Size];
+        if (!KeyDigest.TryBearer(authorization, presented))
         {
             return null;
         }
 
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(value.AsSpan(BearerScheme.Length).Trim().ToString()));
         Tenant? found = null;
         foreach (var (hash, tenant) in _keys)
         {
-            if (CryptographicOperations.FixedTimeEquals(presented, hash))
+            if (KeyDigest.Equal(presented, hash))
             {
                 found = tenant;
             }
@@ -69,5 +65,5 @@ internal sealed class TenantDirectory
     }
 
     /// <summary>The lower-case hex SHA-256 of <paramref name="key"/>, as <see cref="TenantOptions.ApiKeyHashes"/> holds it.</summary>
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.Trim())));
+    public static string Hash(string key) => Convert.ToHexStringLower(KeyDigest.Of(key.Trim()));
 }
