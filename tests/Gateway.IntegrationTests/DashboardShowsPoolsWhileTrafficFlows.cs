@@ -41,11 +41,9 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
         JSON.stringify({
           state: document.body.dataset.state,
           refreshes: Number(document.body.dataset.refreshes),
-          charts: Array.from(document.querySelectorAll('[data-chart]'), e => {
-            const plot = e.querySelector('.plot');
-            return { chart: e.dataset.chart, points: Number(plot.dataset.points), first: Number(plot.dataset.first) };
-          }),
-          share: { ...document.querySelector('[data-metric="on-prem-share"]').dataset },
+          charts: Array.from(document.querySelectorAll('[data-chart] .plot'), e => ({
+            chart: e.closest('[data-chart]').dataset.chart, points: Number(e.dataset.points), first: Number(e.dataset.first) })),
+          share: { ...document.querySelector('[data-metric="on-prem-share"]')?.dataset },
           tenants: Array.from(document.querySelectorAll('tr[data-tenant]'), e => ({ ...e.dataset, uses: Array.from(e.querySelectorAll('[data-use]'), u => u.dataset.use) })),
         })
         """;
@@ -173,11 +171,14 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
         var opened = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
         await using var browser = await HeadlessChromium.OpenAsync(new Uri(gateway.AdminAddress, "dashboard"), Width, Height);
-        var json = await Eventually.WaitAsync(() => browser.EvaluateAsync(ReadHistoryAndTenants), json => Parse(json).Refreshes >= 1, TimeSpan.FromSeconds(30),
-            "the dashboard's first refresh");
+        var page = JsonSerializer.Deserialize<HistoryPage>(
+            await Eventually.WaitAsync(
+                () => browser.EvaluateAsync(ReadHistoryAndTenants),
+                json => JsonSerializer.Deserialize<HistoryPage>(json, Json)!.Refreshes >= 1,
+                TimeSpan.FromSeconds(30),
+                "the dashboard's first refresh"),
+            Json)!;
         await browser.ScreenshotAsync(Path.Combine(Artifacts, "dashboard-history.png"));
-
-        var page = JsonSerializer.Deserialize<HistoryPage>(json, Json)!;
         Assert.Equal("live", page.State);
 
         // Both charts start seconds before the page was opened, with a point a second since.
