@@ -29,6 +29,7 @@ public sealed class AdminListenerRequiresATokenOffLoopback(ITestOutputHelper out
 
     [Theory]
     [InlineData("admin/status")]
+    [InlineData("admin/history")]
     [InlineData("dashboard")]
     public async Task NoToken_Answers401WithABearerChallenge(string path)
     {
@@ -44,6 +45,7 @@ public sealed class AdminListenerRequiresATokenOffLoopback(ITestOutputHelper out
 
     [Theory]
     [InlineData("admin/status")]
+    [InlineData("admin/history")]
     [InlineData("dashboard")]
     public async Task WrongToken_Answers401(string path)
     {

@@ -36,6 +36,18 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
         })
         """;
 
+    // What a page opened after the traffic shows of the past: its charts' points and first time, the share, and the tenants.
+    private const string ReadHistoryAndTenants = """
+        JSON.stringify({
+          state: document.body.dataset.state,
+          refreshes: Number(document.body.dataset.refreshes),
+          charts: Array.from(document.querySelectorAll('[data-chart] .plot'), e => ({
+            chart: e.closest('[data-chart]').dataset.chart, points: Number(e.dataset.points), first: Number(e.dataset.first) })),
+          share: { ...document.querySelector('[data-metric="on-prem-share"]')?.dataset },
+          tenants: Array.from(document.querySelectorAll('tr[data-tenant]'), e => ({ ...e.dataset, uses: Array.from(e.querySelectorAll('[data-use]'), u => u.dataset.use) })),
+        })
+        """;
+
     private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true };
 
     private static string Artifacts => Path.Combine(AppContext.BaseDirectory, "TestResults");
@@ -133,6 +145,62 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task OpenedAfterTraffic_ShowsTheRecentPastAtOnce_AndTheTenantsTable()
+    {
+        await using var gateway = await GatewayFixture.StartAsync(
+            [["--max-num-seqs", "4"]],
+            sims => new() { Services = [GatewayFixture.QwenChat(GatewayFixture.Pool("on-prem", 0, 4, sims[0]))] });
+
+        // Four seconds of traffic, all served on-prem, over before the page opens.
+        using var http = gateway.CreatePublicClient();
+        var sent = 0;
+        var until = DateTime.UtcNow.AddSeconds(4);
+        while (DateTime.UtcNow < until)
+        {
+            using var answer = await http.SendAsync(ChatRequest.Post(maxTokens: 5));
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            sent++;
+        }
+
+        // Once the gateway has sampled the last answer, the page's first look at the history holds all of them.
+        await Eventually.WaitAsync(
+            async () => ServedInHistory(await gateway.Admin.GetStringAsync("admin/history")),
+            served => served == sent,
+            TimeSpan.FromSeconds(10),
+            "every answer in the gateway's history");
+        var opened = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        await using var browser = await HeadlessChromium.OpenAsync(new Uri(gateway.AdminAddress, "dashboard"), Width, Height);
+        var page = JsonSerializer.Deserialize<HistoryPage>(
+            await Eventually.WaitAsync(
+                () => browser.EvaluateAsync(ReadHistoryAndTenants),
+                json => JsonSerializer.Deserialize<HistoryPage>(json, Json)!.Refreshes >= 1,
+                TimeSpan.FromSeconds(30),
+                "the dashboard's first refresh"),
+            Json)!;
+        await browser.ScreenshotAsync(Path.Combine(Artifacts, "dashboard-history.png"));
+        Assert.Equal("live", page.State);
+
+        // Both charts start seconds before the page was opened, with a point a second since.
+        foreach (var chart in page.Charts)
+        {
+            Assert.True(chart.First < opened - 3000, $"{chart.Chart} starts at {chart.First}, the page opened at {opened}");
+            Assert.True(chart.Points >= 4, $"{chart.Chart} has {chart.Points} points");
+        }
+
+        Assert.Equal(["served", "scaling"], page.Charts.Select(c => c.Chart));
+
+        // The share counts every request of the history, not only those since the page opened.
+        Assert.Equal(($"{sent}", $"{sent}", "0", "100.0"), (page.Share.Requests, page.Share.OnPrem, page.Share.Cloud, page.Share.OnPremPercent));
+        Assert.True(int.Parse(page.Share.SpanMs!, CultureInfo.InvariantCulture) >= 4000, $"share over {page.Share.SpanMs} ms");
+
+        var anonymous = Assert.Single(page.Tenants);
+        Assert.Equal(("anonymous", "standard", "any", "0", "0", $"{sent}"), (anonymous.Tenant, anonymous.Class, anonymous.Residency, anonymous.InFlight, anonymous.Waiting, anonymous.Served));
+        Assert.Equal(["requests", "tokens", "concurrent"], anonymous.Uses);
+        Assert.Empty(browser.Errors);
+    }
+
+    [Fact]
     public async Task GatewayGoingAway_MarksThePageStale_AndKeepsTheLastNumbers()
     {
         var gateway = await GatewayFixture.StartAsync(
@@ -199,6 +267,19 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
 
     private static Page Parse(string json) => JsonSerializer.Deserialize<Page>(json, Json)!;
 
+    private static int ServedInHistory(string history)
+    {
+        using var document = JsonDocument.Parse(history);
+        var served = 0;
+        foreach (var sample in document.RootElement.GetProperty("samples").EnumerateArray())
+        {
+            var service = sample.GetProperty("services").GetProperty("qwen-chat");
+            served += service.GetProperty("servedOnPrem").GetInt32() + service.GetProperty("servedCloud").GetInt32();
+        }
+
+        return served;
+    }
+
     private sealed record Page(string State, int Refreshes, string[] Services, PoolCard[] Pools, ReplicaRow[] Replicas,
         Dictionary<string, Tile> Metrics, ScaleEventRow[] ScaleEvents);
 
@@ -207,7 +288,14 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
 
     private sealed record ReplicaRow(string Replica, string? State, string? Healthy, string? InFlight, string? Capacity, string? Text);
 
-    private sealed record Tile(string? Value, string? Capacity, string? Seconds, string? OnPrem, string? Cloud, string? Requests, string Text);
+    private sealed record Tile(string? Value, string? Capacity, string? Seconds, string? OnPrem, string? Cloud, string? Requests, string Text,
+        string? OnPremPercent = null, string? SpanMs = null);
 
     private sealed record ScaleEventRow(string Pool, string Direction, string Text);
+
+    private sealed record HistoryPage(string State, int Refreshes, ChartPoints[] Charts, Tile Share, TenantRow[] Tenants);
+
+    private sealed record ChartPoints(string Chart, int Points, long First);
+
+    private sealed record TenantRow(string Tenant, string Class, string Residency, string InFlight, string Waiting, string Served, string[] Uses);
 }

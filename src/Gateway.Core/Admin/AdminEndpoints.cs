@@ -1,9 +1,11 @@
+using System.Globalization;
 using System.Text.Json;
 using Gateway.Admission;
 using Gateway.Configuration;
 using Gateway.Model;
 using Gateway.Providers;
 using Gateway.Telemetry;
+using Gateway.Tenancy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Prometheus;
@@ -12,8 +14,9 @@ namespace Gateway.Admin;
 
 /// <summary>
 /// The admin listener's routes: <c>/healthz</c> (the process runs), <c>/readyz</c> (every pool has its
-/// minimum of ready replicas) and <c>/admin/status</c> (services, pools, replicas with their scraped load, and queues
-/// as JSON). With an <see cref="AdminToken"/>, every route but the kubelet's probes (and <c>/metrics</c> unless
+/// minimum of ready replicas), <c>/admin/status</c> (services, pools, replicas with their scraped load, queues, and
+/// tenants against their limits, as JSON) and <c>/admin/history</c> (the last fifteen minutes of
+/// <see cref="StatusHistory"/> samples). With an <see cref="AdminToken"/>, every route but the kubelet's probes (and <c>/metrics</c> unless
 /// <see cref="Configuration.AdminOptions.ProtectMetrics"/>) answers only a request that carries it.
 /// </summary>
 internal static class AdminEndpoints
@@ -53,12 +56,17 @@ internal static class AdminEndpoints
                 : WriteTextAsync(context.Response, 503, notReady);
         });
         endpoints.MapMetrics(Metrics, endpoints.ServiceProvider.GetRequiredService<GatewayMetrics>().Registry);
-        endpoints.MapGet("/admin/status", static context => WriteStatusAsync(
-            context.Response,
-            context.RequestServices.GetRequiredService<GatewayTopology>(),
-            context.RequestServices.GetRequiredService<ServiceQueues>(),
-            context.RequestServices.GetRequiredService<ReplicaProviders>(),
-            context.RequestServices.GetRequiredService<GatewayMetrics>()));
+        endpoints.MapGet("/admin/status", static context =>
+        {
+            var services = context.RequestServices;
+            var queues = services.GetRequiredService<ServiceQueues>();
+            var metrics = services.GetRequiredService<GatewayMetrics>();
+            var tenants = TenantStatus.ReadAll(
+                services.GetRequiredService<TenantDirectory>(), services.GetRequiredService<TenantLimiters>(), queues, metrics);
+            return WriteStatusAsync(
+                context.Response, services.GetRequiredService<GatewayTopology>(), queues, services.GetRequiredService<ReplicaProviders>(), metrics, tenants);
+        });
+        endpoints.MapGet("/admin/history", static context => WriteHistoryAsync(context, context.RequestServices.GetRequiredService<StatusHistory>()));
         DashboardEndpoint.Map(endpoints);
     }
 
@@ -69,7 +77,37 @@ internal static class AdminEndpoints
         await response.WriteAsync(text + "\n");
     }
 
-    private static async Task WriteStatusAsync(HttpResponse response, GatewayTopology topology, ServiceQueues queues, ReplicaProviders providers, GatewayMetrics metrics)
+    /// <summary>
+    /// <c>GET /admin/history</c>: every sample kept, or with <c>?after=</c> Unix milliseconds only the newer ones, so a page
+    /// that has the history asks for a few samples each time.
+    /// </summary>
+    private static async Task WriteHistoryAsync(HttpContext context, StatusHistory history)
+    {
+        long? after = null;
+        if (context.Request.Query.TryGetValue("after", out var value))
+        {
+            if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                await WriteTextAsync(context.Response, 400, "after: Unix milliseconds expected");
+                return;
+            }
+
+            after = parsed;
+        }
+
+        var response = context.Response;
+        response.ContentType = "application/json";
+        response.Headers.CacheControl = "no-store";
+        using (var json = new Utf8JsonWriter(response.BodyWriter))
+        {
+            history.Write(json, after);
+        }
+
+        await response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    private static async Task WriteStatusAsync(
+        HttpResponse response, GatewayTopology topology, ServiceQueues queues, ReplicaProviders providers, GatewayMetrics metrics, IReadOnlyList<TenantStatus> tenants)
     {
         response.ContentType = "application/json";
         using (var json = new Utf8JsonWriter(response.BodyWriter, new JsonWriterOptions { Indented = true }))
@@ -137,6 +175,13 @@ internal static class AdminEndpoints
             }
 
             json.WriteEndArray();
+            json.WriteStartArray("tenants"u8);
+            foreach (var tenant in tenants)
+            {
+                tenant.Write(json);
+            }
+
+            json.WriteEndArray();
             json.WriteEndObject();
         }
 
@@ -148,6 +193,7 @@ internal static class AdminEndpoints
         json.WriteStartObject();
         json.WriteString("name"u8, pool.Name);
         json.WriteNumber("priority"u8, pool.Priority);
+        json.WriteString("location"u8, StatusHistory.LocationLabel(pool.Location));
         json.WriteNumber("capacityPerReplica"u8, pool.CapacityPerReplica);
         json.WriteNumber("minReplicas"u8, pool.MinReplicas);
         if (pool.MaxReplicas is { } max)

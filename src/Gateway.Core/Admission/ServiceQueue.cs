@@ -67,6 +67,24 @@ internal sealed class ServiceQueue : ICapacityListener
     /// <summary>Requests waiting now.</summary>
     public int Count => _service.Waiting;
 
+    /// <summary>Requests of <paramref name="tenant"/> waiting now: its own line and those of its placed again after a failed attempt.</summary>
+    public int WaitingOf(Tenant tenant)
+    {
+        lock (_lock)
+        {
+            var waiting = _lanes.TryGetValue(tenant, out var lane) ? lane.Waiters.Count : 0;
+            foreach (var waiter in _lines[(int)tenant.Priority].Again.Waiters)
+            {
+                if (ReferenceEquals(waiter.Tenant, tenant))
+                {
+                    waiting++;
+                }
+            }
+
+            return waiting;
+        }
+    }
+
     /// <summary>Whether the queue was closed for a shutdown.</summary>
     public bool IsClosed => _closed;
 

@@ -110,6 +110,7 @@ public static class GatewayApplication
         services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
         services.AddLoadScraping();
         services.AddReplicaHealth(options);
+        services.AddAdminHistory();
 
         // After the replica providers: hosted services start in order and stop in reverse, so scaling begins once
         // every provider is up and ends before they stop.

@@ -206,7 +206,16 @@ internal sealed partial class InferenceEndpoint(
                 }
 
                 metrics.QueueWait(service.Name, tenant.Priority, admission.Waited);
-                await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival, lease);
+                var inFlight = metrics.Tenant(tenant).InFlight;
+                inFlight.Inc();
+                try
+                {
+                    await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival, lease);
+                }
+                finally
+                {
+                    inFlight.Dec();
+                }
             }
             finally
             {

@@ -44,6 +44,7 @@ public sealed class GatewayMetrics
     private readonly Counter _tenantRequests;
     private readonly Counter _tenantTokens;
     private readonly Counter _tenantRejected;
+    private readonly Gauge _tenantInFlight;
     private readonly ConcurrentDictionary<string, TenantInstruments> _tenants = new();
     private readonly ConcurrentDictionary<(string Service, string Pool), PoolInstruments> _pools = new();
     private readonly ConcurrentDictionary<(string Service, string Reason), Counter.Child> _rejections = new();
@@ -106,6 +107,8 @@ public sealed class GatewayMetrics
         _tenantRejected = factory.CreateCounter("gateway_tenant_rejected_total",
             "Requests of a known tenant the gateway answered itself, by reason (rate_limited_requests, rate_limited_tokens, rate_limited_concurrency, the queue's and the others of gateway_rejected_total).",
             ["tenant", "reason"]);
+        _tenantInFlight = factory.CreateGauge("gateway_tenant_requests_in_flight",
+            "Requests of a tenant placed on a replica and not yet answered (waiting requests are not counted).", ["tenant"]);
         foreach (var tenant in tenants ?? [])
         {
             Tenant(tenant).StartRejectionsAtZero();
@@ -295,6 +298,18 @@ public sealed class GatewayMetrics
             _byStatus.GetOrAdd(statusCode, static (code, self) =>
                 self._metrics._requests.WithLabels(self._service, self._pool, code.ToString(CultureInfo.InvariantCulture)), this).Inc();
 
+        /// <summary>Every request the pool has answered so far, whatever its status: the sum of its <c>gateway_requests_total</c> series.</summary>
+        public long AnsweredSoFar()
+        {
+            var total = 0.0;
+            foreach (var (_, counter) in _byStatus)
+            {
+                total += counter.Value;
+            }
+
+            return (long)total;
+        }
+
         /// <summary>
         /// Creates the series of every retry reason at 0. Only for configured pools: <see cref="NoPool"/> never
         /// retries, so it gets no retry series.
@@ -330,11 +345,33 @@ public sealed class GatewayMetrics
             _tenant = tenant;
             PromptTokens = metrics._tenantTokens.WithLabels(tenant, "prompt");
             CompletionTokens = metrics._tenantTokens.WithLabels(tenant, "completion");
+            InFlight = metrics._tenantInFlight.WithLabels(tenant);
         }
 
         public Counter.Child PromptTokens { get; }
 
         public Counter.Child CompletionTokens { get; }
+
+        /// <summary>The tenant's requests on a replica now: up when one is placed, down when its answer has ended.</summary>
+        public Gauge.Child InFlight { get; }
+
+        /// <summary>The tenant's answers so far with a status below 400, from every service: what the backends served it.</summary>
+        public long ServedSoFar()
+        {
+            var total = 0.0;
+            foreach (var ((_, code), counter) in _byServiceAndStatus)
+            {
+                if (code < 400)
+                {
+                    total += counter.Value;
+                }
+            }
+
+            return (long)total;
+        }
+
+        /// <summary>The tenant's requests the gateway turned away so far, for <paramref name="reason"/> (one of <see cref="RejectionReasons"/>).</summary>
+        public long RejectedSoFar(string reason) => (long)RejectedSeries(reason).Value;
 
         /// <summary>Counts an answer to the tenant from <paramref name="service"/> (or <see cref="NoPool"/>) by its status code.</summary>
         public void Answered(string service, int statusCode) =>

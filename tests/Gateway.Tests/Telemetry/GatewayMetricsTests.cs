@@ -245,6 +245,7 @@ public sealed class GatewayMetricsTests
         instruments.Rejected(RejectionReasons.RateLimitedTokens);
         instruments.PromptTokens.Inc(8);
         instruments.CompletionTokens.Inc(5);
+        instruments.InFlight.Inc();
 
         var lines = await ExportAsync(metrics, "gateway_tenant_");
         Assert.Equal(
@@ -252,6 +253,8 @@ public sealed class GatewayMetricsTests
                 .. RejectionReasons.All.Order(StringComparer.Ordinal).Select(r => $"gateway_tenant_rejected_total{{tenant=\"batch\",reason=\"{r}\"}} 0"),
                 .. RejectionReasons.All.Order(StringComparer.Ordinal).Select(r =>
                     $"gateway_tenant_rejected_total{{tenant=\"chat\",reason=\"{r}\"}} {(r == "rate_limited_tokens" ? 1 : 0)}"),
+                "gateway_tenant_requests_in_flight{tenant=\"batch\"} 0",
+                "gateway_tenant_requests_in_flight{tenant=\"chat\"} 1",
                 "gateway_tenant_requests_total{tenant=\"chat\",service=\"qwen-chat\",code=\"200\"} 1",
                 "gateway_tenant_requests_total{tenant=\"chat\",service=\"qwen-chat\",code=\"429\"} 1",
                 "gateway_tenant_tokens_total{tenant=\"batch\",kind=\"completion\"} 0",
