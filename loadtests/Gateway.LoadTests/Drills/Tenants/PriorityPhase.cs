@@ -1,0 +1,117 @@
+using Gateway.LoadTests.Engine;
+using Gateway.LoadTests.Targets;
+
+namespace Gateway.LoadTests.Drills.Tenants;
+
+/// <summary>
+/// <c>priority</c>: the Critical tenant <c>chat</c> (2 streaming clients) alone, then with the Sheddable tenant
+/// <c>batch</c> (20 plain clients) flooding the same service, on the demo's fleet. Chat's time to first token is read at
+/// the client in both parts, each after a settling time; the target is a p99 under the flood at most
+/// <see cref="TargetRatio"/> times the p99 alone. Sheddable work does not scale the cloud out
+/// (<c>Classes:Sheddable:ScalesCloud</c> false, as in config/examples/tenants.json): a flood of batch work is not a
+/// reason to buy cloud GPUs, and it waits for capacity that exists.
+/// </summary>
+internal static class PriorityPhase
+{
+    public const double TargetRatio = 1.2;
+
+    public static readonly DrillTenant Chat = new("chat", "Critical", "Any", 2, Streamed: true, MaxTokens: 10);
+
+    public static readonly DrillTenant Batch = new("batch", "Sheddable", "Any", 20, Streamed: false, MaxTokens: 10);
+
+    public static async Task<PriorityResult> RunAsync(string configPath, TenantsSettings settings, IReadOnlyList<string> overrides, CancellationToken cancellationToken)
+    {
+        DrillTenant[] tenants = [Chat, Batch];
+        await using var gateway = await TenantGateway.StartAsync(
+            "priority", configPath, tenants, ["--Gateway:Classes:Sheddable:ScalesCloud=false", .. overrides], settings.Host, cancellationToken);
+        using var client = LoadClient.Create(Timeout.InfiniteTimeSpan);
+        TenantRequest[] Clients(DrillTenant tenant) =>
+            [.. Enumerable.Range(0, tenant.Clients).Select(_ => new TenantRequest(client, gateway.PublicAddress, settings.Host, tenant, settings.Body, settings.ClientDeadline))];
+
+        var start = await gateway.ScrapeAsync(cancellationToken);
+        var aloneFrom = gateway.Now;
+        gateway.Log($"chat alone: {Chat}");
+        var chat = TenantLoad.Start(Clients(Chat), gateway.Origin, cancellationToken);
+        TenantLoad? batch = null;
+        IReadOnlyList<TenantRecord> records;
+        double floodFrom, floodTo;
+        MetricsSample atFlood;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(settings.AloneSeconds), cancellationToken);
+            atFlood = await gateway.ScrapeAsync(cancellationToken);
+            floodFrom = gateway.Now;
+            gateway.Log($"batch floods: {Batch}");
+            batch = TenantLoad.Start(Clients(Batch), gateway.Origin, cancellationToken);
+            await Task.Delay(TimeSpan.FromSeconds(settings.FloodSeconds), cancellationToken);
+            floodTo = gateway.Now;
+            gateway.Log("load stopped; waiting for the requests under way");
+        }
+        finally
+        {
+            records = [.. await chat.StopAsync(), .. batch is null ? [] : await batch.StopAsync()];
+        }
+
+        var end = await gateway.ScrapeAsync(cancellationToken);
+        var alone = FirstTokens(records, aloneFrom + settings.SettleSeconds, floodFrom);
+        var flood = FirstTokens(records, floodFrom + settings.SettleSeconds, floodTo);
+        var counts = TenantCounts.Of(tenants, records);
+        return new PriorityResult(
+            Chat,
+            Batch,
+            "Classes:Sheddable:ScalesCloud false",
+            Math.Round(floodFrom - aloneFrom, 3),
+            Math.Round(floodTo - floodFrom, 3),
+            alone,
+            flood,
+            Ratio(flood.P50, alone.P50),
+            Ratio(flood.P99, alone.P99),
+            TargetRatio,
+            records.Count(r => r.Tenant == Batch.Name && r.Verdict.Kind == Chaos.VerdictKind.Completed && r.EndedAt <= floodTo),
+            counts.Values.Sum(c => c.Lost),
+            counts,
+            gateway.Tally(start, atFlood),
+            gateway.Tally(atFlood, end),
+            gateway.Rejected(start, end));
+    }
+
+    /// <summary>The first-token times of chat's completed streams that started in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    private static Percentiles FirstTokens(IReadOnlyList<TenantRecord> records, double from, double to)
+    {
+        var histogram = ScenarioRunner.NewHistogram();
+        foreach (var record in records)
+        {
+            if (record.Tenant == Chat.Name && record.FirstTokenMs is { } ms && record.StartedAt >= from && record.StartedAt < to)
+            {
+                histogram.RecordValue(Math.Max(1, (long)(ms * 1000)));
+            }
+        }
+
+        return Percentiles.FromMicroseconds(histogram);
+    }
+
+    private static double? Ratio(double over, double under) => under > 0 ? Math.Round(over / under, 3) : null;
+}
+
+/// <summary>
+/// The priority phase: the two tenants, chat's TTFT alone and under the flood (client-side, completed streams started
+/// after the settling time of each part) and their ratios, batch's completions during the flood, every request's fate,
+/// and what each pool answered alone and under the flood.
+/// </summary>
+internal sealed record PriorityResult(
+    DrillTenant Chat,
+    DrillTenant Batch,
+    string Classes,
+    double AloneSeconds,
+    double FloodSeconds,
+    Percentiles ChatFirstTokenAloneMs,
+    Percentiles ChatFirstTokenUnderFloodMs,
+    double? P50Ratio,
+    double? P99Ratio,
+    double TargetP99Ratio,
+    long BatchCompletedDuringFlood,
+    long Lost,
+    IReadOnlyDictionary<string, TenantCounts> Tenants,
+    IReadOnlyDictionary<string, PoolTally> PoolsAlone,
+    IReadOnlyDictionary<string, PoolTally> PoolsUnderFlood,
+    IReadOnlyDictionary<string, long> RejectedByReason);
