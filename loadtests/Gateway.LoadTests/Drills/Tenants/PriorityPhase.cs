@@ -7,9 +7,11 @@ namespace Gateway.LoadTests.Drills.Tenants;
 /// <c>priority</c>: the Critical tenant <c>chat</c> (2 streaming clients) alone, then with the Sheddable tenant
 /// <c>batch</c> (20 plain clients) flooding the same service, on the demo's fleet. Chat's time to first token is read at
 /// the client in both parts, each after a settling time; the target is a p99 under the flood at most
-/// <see cref="TargetRatio"/> times the p99 alone. Sheddable work does not scale the cloud out
-/// (<c>Classes:Sheddable:ScalesCloud</c> false, as in config/examples/tenants.json): a flood of batch work is not a
-/// reason to buy cloud GPUs, and it waits for capacity that exists.
+/// <see cref="TargetRatio"/> times the p99 alone. The Sheddable class is configured as an operator protecting chat would:
+/// it does not scale the cloud out (<c>ScalesCloud</c> false, as in config/examples/tenants.json: a flood of batch work
+/// is not a reason to buy cloud GPUs), and it fills at most half of a replica's slots (<c>MaxSlotShare</c> 0.5), so a
+/// chat request finds a slot free instead of waiting for a batch answer to end. <c>--set
+/// Gateway:Classes:Sheddable:MaxSlotShare=1</c> shows the gateway without it.
 /// </summary>
 internal static class PriorityPhase
 {
@@ -19,11 +21,14 @@ internal static class PriorityPhase
 
     public static readonly DrillTenant Batch = new("batch", "Sheddable", "Any", 20, Streamed: false, MaxTokens: 10);
 
+    /// <summary>The phase's own class settings; the command line's <c>--set</c> come after them and win.</summary>
+    public static readonly IReadOnlyList<string> ClassSettings = ["Gateway:Classes:Sheddable:ScalesCloud=false", "Gateway:Classes:Sheddable:MaxSlotShare=0.5"];
+
     public static async Task<PriorityResult> RunAsync(string configPath, TenantsSettings settings, IReadOnlyList<string> overrides, CancellationToken cancellationToken)
     {
         DrillTenant[] tenants = [Chat, Batch];
-        await using var gateway = await TenantGateway.StartAsync(
-            "priority", configPath, tenants, ["--Gateway:Classes:Sheddable:ScalesCloud=false", .. overrides], settings.Host, cancellationToken);
+        List<string> classes = [.. ClassSettings.Select(c => "--" + c), .. overrides.Where(o => o.StartsWith("--Gateway:Classes:", StringComparison.Ordinal))];
+        await using var gateway = await TenantGateway.StartAsync("priority", configPath, tenants, [.. classes, .. overrides], settings.Host, cancellationToken);
         using var client = LoadClient.Create(Timeout.InfiniteTimeSpan);
         TenantRequest[] Clients(DrillTenant tenant) =>
             [.. Enumerable.Range(0, tenant.Clients).Select(_ => new TenantRequest(client, gateway.PublicAddress, settings.Host, tenant, settings.Body, settings.ClientDeadline))];
@@ -59,7 +64,7 @@ internal static class PriorityPhase
         return new PriorityResult(
             Chat,
             Batch,
-            "Classes:Sheddable:ScalesCloud false",
+            [.. classes.Select(c => c["--Gateway:".Length..])],
             Math.Round(floodFrom - aloneFrom, 3),
             Math.Round(floodTo - floodFrom, 3),
             alone,
@@ -101,7 +106,7 @@ internal static class PriorityPhase
 internal sealed record PriorityResult(
     DrillTenant Chat,
     DrillTenant Batch,
-    string Classes,
+    IReadOnlyList<string> Classes,
     double AloneSeconds,
     double FloodSeconds,
     Percentiles ChatFirstTokenAloneMs,

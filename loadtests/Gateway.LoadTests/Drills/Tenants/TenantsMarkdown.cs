@@ -19,7 +19,7 @@ internal static class TenantsMarkdown
                     .Row($"under the flood ({p.Batch.Clients} batch clients)", flood.Count, flood.P50, flood.P90, flood.P99, flood.Max)
                     .Row("ratio flood / alone", "", p.P50Ratio, "", p.P99Ratio, "")
                     .ToString())
-                .AppendLine(Inv($"Target p99 ratio <= {p.TargetP99Ratio}: **{(p.P99Ratio <= p.TargetP99Ratio ? "met" : "missed")}**. Batch completed {MarkdownTable.Cell(p.BatchCompletedDuringFlood)} during the {p.FloodSeconds:0} s flood ({Pools(p.PoolsUnderFlood)}); chat alone {p.AloneSeconds:0} s ({Pools(p.PoolsAlone)}); {p.Classes}."))
+                .AppendLine(Inv($"Target p99 ratio <= {p.TargetP99Ratio}: **{(p.P99Ratio <= p.TargetP99Ratio ? "met" : "missed")}**. Batch completed {MarkdownTable.Cell(p.BatchCompletedDuringFlood)} during the {p.FloodSeconds:0} s flood ({Pools(p.PoolsUnderFlood)}); chat alone {p.AloneSeconds:0} s ({Pools(p.PoolsAlone)}); {string.Join(", ", p.Classes)} (the last of a key wins)."))
                 .AppendLine()
                 .AppendLine(Fates(p.Tenants, p.Lost, p.RejectedByReason));
         }

@@ -20,7 +20,7 @@ internal sealed record TenantsSettings(
 
     /// <summary>
     /// Full: chat alone for 20 s, then 40 s of flood, 40 s of fairness and of residency, the first 2 s of each part not
-    /// measured for TTFT. Short: 5 s, 8 s, 8 s and 10 s, 1 s settling. <c>--duration</c> sets the flood, fairness and
+    /// measured for TTFT. Short: 5 s, 8 s, 10 s and 10 s, 1 s settling. <c>--duration</c> sets the flood, fairness and
     /// residency loads, and chat alone for half of it.
     /// </summary>
     public static TenantsSettings From(DrillOptions options)
@@ -32,7 +32,7 @@ internal sealed record TenantsSettings(
             options.Short ? 1 : 2,
             load / 2 ?? (options.Short ? 5 : 20),
             load ?? (options.Short ? 8 : 40),
-            load ?? (options.Short ? 8 : 40),
+            load ?? (options.Short ? 10 : 40),
             load ?? (options.Short ? 10 : 40),
             Chaos.ChaosSettings.DeadlineSeconds,
             Chaos.ChaosLoad.MaxRetryAfter.TotalSeconds);
