@@ -6,7 +6,7 @@ namespace Gateway.LoadTests.Tests;
 /// The tenants drill's short form: each phase against its own demo gateway with API keys, and in none is a request lost.
 /// The on-prem-only tenant is never served by the cloud while the cloud serves the other tenant's spill (counted exactly);
 /// two Standard tenants offering load 1:10 each get at least 40 % of the completions; and the Critical tenant's streams
-/// keep their first token close to what it is alone while a Sheddable flood fills every replica.
+/// are placed at once, their first token close to what it is alone, while a Sheddable flood fills the replicas.
 /// </summary>
 public sealed class TenantsShortFormKeepsEveryPromise
 {
@@ -42,24 +42,30 @@ public sealed class TenantsShortFormKeepsEveryPromise
         Assert.Equal(2, fairness.Count("slots"));
         Assert.True(fairness.Number("minShare") >= 0.4, $"shares {fairness.At("shares")} of {fairness.At("completed")}");
 
-        // Priority: the flood ran (batch completed work) and chat's first token under it stayed close to alone, within
-        // bounds CI can hold on a shared machine for a few seconds' sample (the full runs' 1.2 x is in docs/benchmarks.md).
-        // Without Classes:Sheddable:MaxSlotShare the short form measured 1.25 x at the median and 2.2 x at the p99.
+        // Priority: the flood ran (batch completed work) and chat's requests found a slot free at once: the gateway placed
+        // nearly all of them within 50 ms of arriving (without Classes:Sheddable:MaxSlotShare, 17 % in a short run: they
+        // waited for a batch answer to end). That is the mechanism, measured where the machine's load does not reach it;
+        // chat's TTFT at the client is held to loose bounds only, since a few seconds' sample on a shared 2-core machine
+        // moves with the load (with the share, a p99 ratio of 1.84 at load average 14; the full runs' 1.2 x target is in
+        // docs/benchmarks.md). The p99 bound still fails if chat waited behind the backlog instead of ahead of it.
         var priority = tenants.At("priority");
         Assert.True(priority.Count("batchCompletedDuringFlood") >= 10, $"no flood: {priority.At("tenants")}");
+        Assert.Contains("Classes:Sheddable:MaxSlotShare=0.5", priority.At("classes").EnumerateArray().Select(c => c.GetString()));
+        var waited = priority.At("chatQueueWaitUnderFlood");
+        Assert.True(waited.Count("placed") >= 3, $"too few chat requests under the flood: {waited}");
+        Assert.True(waited.Number("shareWithin50Ms") >= 0.9, $"chat waited for slots under the flood: {waited}");
         var alone = priority.At("chatFirstTokenAloneMs");
         var flood = priority.At("chatFirstTokenUnderFloodMs");
         Assert.True(alone.Count("count") >= 3 && flood.Count("count") >= 3, $"too few chat streams: {alone} {flood}");
         Report.AssertPercentiles(alone, alone.Count("count"));
         Report.AssertPercentiles(flood, flood.Count("count"));
-        Assert.Contains("Classes:Sheddable:MaxSlotShare=0.5", priority.At("classes").EnumerateArray().Select(c => c.GetString()));
         Assert.True(priority.Number("p50Ratio") <= CiP50Ratio, $"chat's TTFT p50 under the flood is {priority.Number("p50Ratio")} x alone: {alone} {flood}");
         Assert.True(priority.Number("p99Ratio") <= CiP99Ratio, $"chat's TTFT p99 under the flood is {priority.Number("p99Ratio")} x alone: {alone} {flood}");
     }
 
     /// <summary>Chat's TTFT p50 under the flood over alone that CI asserts.</summary>
-    private const double CiP50Ratio = 1.2;
+    private const double CiP50Ratio = 1.5;
 
-    /// <summary>Chat's TTFT p99 under the flood over alone that CI asserts (the target, 1.2, is held by the full runs).</summary>
-    private const double CiP99Ratio = 1.5;
+    /// <summary>Chat's TTFT p99 under the flood over alone that CI asserts (behind the backlog it would be about 8).</summary>
+    private const double CiP99Ratio = 3;
 }

@@ -77,6 +77,8 @@ internal static class PriorityPhase
             counts,
             gateway.Tally(start, atFlood),
             gateway.Tally(atFlood, end),
+            QueueWait.Of(start, atFlood, gateway.Layout.Service),
+            QueueWait.Of(atFlood, end, gateway.Layout.Service),
             gateway.Rejected(start, end));
     }
 
@@ -119,4 +121,32 @@ internal sealed record PriorityResult(
     IReadOnlyDictionary<string, TenantCounts> Tenants,
     IReadOnlyDictionary<string, PoolTally> PoolsAlone,
     IReadOnlyDictionary<string, PoolTally> PoolsUnderFlood,
+    QueueWait ChatQueueWaitAlone,
+    QueueWait ChatQueueWaitUnderFlood,
     IReadOnlyDictionary<string, long> RejectedByReason);
+
+/// <summary>
+/// How long the Critical class's requests waited in the gateway's queue before a replica took them, from
+/// <c>gateway_queue_wait_by_class_seconds{class="critical"}</c> between two scrapes: how many were placed, and how many
+/// of them within <see cref="Within"/> seconds. The gateway's own view of what the priority phase is about, free of the
+/// client's and the replicas' share of the machine: a request that finds a slot free is placed in well under a
+/// millisecond, one that waits for an answer to end waits tenths of a second.
+/// </summary>
+internal sealed record QueueWait(long Placed, long PlacedWithin50Ms, double? ShareWithin50Ms)
+{
+    public const string Within = "0.05";
+
+    public static QueueWait Of(MetricsSample before, MetricsSample after, string service)
+    {
+        const string Histogram = "gateway_queue_wait_by_class_seconds";
+        double Delta(string metric, params (string, string?)[] labels)
+        {
+            (string, string?)[] all = [("service", service), ("class", "critical"), .. labels];
+            return after.Sum(metric, all) - before.Sum(metric, all);
+        }
+
+        var placed = (long)Delta(Histogram + "_count");
+        var within = (long)Delta(Histogram + "_bucket", ("le", Within));
+        return new QueueWait(placed, within, placed == 0 ? null : Math.Round((double)within / placed, 4));
+    }
+}

@@ -19,6 +19,8 @@ internal static class TenantsMarkdown
                     .Row($"under the flood ({p.Batch.Clients} batch clients)", flood.Count, flood.P50, flood.P90, flood.P99, flood.Max)
                     .Row("ratio flood / alone", "", p.P50Ratio, "", p.P99Ratio, "")
                     .ToString())
+                .AppendLine(Inv($"Chat's requests placed within 50 ms of arriving (the gateway's queue wait): {QueueWait(p.ChatQueueWaitAlone)} alone, {QueueWait(p.ChatQueueWaitUnderFlood)} under the flood."))
+                .AppendLine()
                 .AppendLine(Inv($"Target p99 ratio <= {p.TargetP99Ratio}: **{(p.P99Ratio <= p.TargetP99Ratio ? "met" : "missed")}**. Batch completed {MarkdownTable.Cell(p.BatchCompletedDuringFlood)} during the {p.FloodSeconds:0} s flood ({Pools(p.PoolsUnderFlood)}); chat alone {p.AloneSeconds:0} s ({Pools(p.PoolsAlone)}); {string.Join(", ", p.Classes)} (the last of a key wins)."))
                 .AppendLine()
                 .AppendLine(Fates(p.Tenants, p.Lost, p.RejectedByReason));
@@ -63,6 +65,9 @@ internal static class TenantsMarkdown
             $"{t.Key} {MarkdownTable.Cell(t.Value.Requests)} requests: {MarkdownTable.Cell(t.Value.Completed)} completed, {MarkdownTable.Cell(t.Value.CleanErrors)} clean errors{By(t.Value.CleanErrorsByCode)}, {MarkdownTable.Cell(t.Value.Lost)} lost{By(t.Value.LostByReason)}"));
         return $"Lost: **{lost}**. {string.Join("; ", parts)}. Gateway rejections: {(rejected.Count == 0 ? "none" : string.Join(", ", rejected.Select(x => $"{x.Key} {x.Value}")))}.";
     }
+
+    private static string QueueWait(QueueWait wait) =>
+        Inv($"{wait.PlacedWithin50Ms} of {wait.Placed}{(wait.ShareWithin50Ms is { } share ? $" ({share * 100:0.#} %)" : "")}");
 
     private static string Pools(IReadOnlyDictionary<string, PoolTally> pools) =>
         string.Join(", ", pools.Select(p => $"{p.Key} answered {MarkdownTable.Cell(p.Value.Answers)}"));
