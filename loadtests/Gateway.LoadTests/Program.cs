@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Gateway.LoadTests.Drills;
 using Gateway.LoadTests.Drills.Chaos;
+using Gateway.LoadTests.Drills.Tenants;
 using Gateway.LoadTests.Reports;
 
 namespace Gateway.LoadTests;
@@ -54,6 +55,7 @@ internal static class Program
                 "peak" => await Peak(options, interrupted.Token),
                 "compare" => await Compare(options, interrupted.Token),
                 "chaos" => await Chaos(options, interrupted.Token),
+                "tenants" => await Tenants(options, interrupted.Token),
                 _ => await Overhead(options, interrupted.Token),
             };
             var path = options.ReportPath ?? Repository.DefaultReportPath(options.Drill, options.Short, startedAt);
@@ -106,6 +108,12 @@ internal static class Program
     {
         var chaos = await ChaosDrill.RunAsync(options, cancellationToken);
         return (chaos, ChaosMarkdown.Render(chaos));
+    }
+
+    private static async Task<(object, string)> Tenants(DrillOptions options, CancellationToken cancellationToken)
+    {
+        var tenants = await TenantsDrill.RunAsync(options, cancellationToken);
+        return (tenants, TenantsMarkdown.Render(tenants));
     }
 
     private static async Task<(object, string)> Overhead(DrillOptions options, CancellationToken cancellationToken)

@@ -29,14 +29,15 @@ internal static class TestTopology
     public static GatewayTopology Build(GatewayOptions options, TimeProvider? time = null, Random? random = null)
     {
         var topology = new GatewayTopology(options);
-        WithQueues(topology, time ?? new FakeTimeProvider(), random ?? new Random(1));
+        WithQueues(topology, time ?? new FakeTimeProvider(), random ?? new Random(1), options.Classes);
         return topology;
     }
 
     /// <summary>The queues of <paramref name="topology"/>'s services, each then found from its service by <c>service.Queue</c>.</summary>
-    public static ServiceQueues WithQueues(GatewayTopology topology, TimeProvider time, Random random)
+    public static ServiceQueues WithQueues(
+        GatewayTopology topology, TimeProvider time, Random random, IReadOnlyDictionary<PriorityClass, PriorityClassOptions>? classes = null)
     {
-        var queues = new ServiceQueues(topology, time, random);
+        var queues = new ServiceQueues(topology, time, random, classes);
         foreach (var service in topology.Services)
         {
             Queues.AddOrUpdate(service, queues[service]);

@@ -18,8 +18,10 @@ internal sealed record DrillOptions
                    overhead   straight to a simulator vs through the gateway: rps, added latency, per-chunk delay, memory
                    chaos      faults under the seed's load, each against a fresh demo: kill, stall, 503, mid-stream-kill,
                               scaler-failure, sigterm; every request completed, a clean error, lost or refused
+                   tenants    tenants with keys, each phase against a fresh demo: priority (a Critical tenant's TTFT alone and
+                              under a Sheddable flood), fairness (two Standard tenants at 1:10), residency (OnPremOnly under spill)
           --short                 a few-seconds form (what CI runs)
-          --duration TIME         load duration (2m, 30s, 500ms; a bare number is seconds)
+          --duration TIME         load duration (2m, 30s, 500ms; a bare number is seconds; tenants: each phase's load)
           --concurrency N         clients of a closed loop (peak, chaos: 5; overhead: 32)
           --host NAME             Host header (peak: qwen-chat-default.example.com)
           --body JSON|@FILE       request body (peak: the seed's, max_tokens 10)
@@ -34,7 +36,8 @@ internal sealed record DrillOptions
           --sample-interval TIME  between two scrapes of /metrics (1s; short: 250ms)
           --settle-timeout TIME   longest wait for the cloud pool back at its minimum after the load (3m; seed side 7m; short: 30s)
           --sides LIST            compare: which sides, in order (spillover,roundrobin,seed, the default)
-          --phases LIST           chaos: which phases, in order (kill,stall,503,mid-stream-kill,scaler-failure,sigterm, the default)
+          --phases LIST           chaos: which phases, in order (kill,stall,503,mid-stream-kill,scaler-failure,sigterm, the default);
+                                  tenants: priority,fairness,residency (the default)
           --report PATH           JSON report (default loadtests/results/DRILL-UTCSTAMP.json)
         """;
 
@@ -75,7 +78,7 @@ internal sealed record DrillOptions
     /// <summary>The compare drill's sides, in order; null for all of them.</summary>
     public IReadOnlyList<string>? Sides { get; init; }
 
-    /// <summary>The chaos drill's phases, in order; null for all of them.</summary>
+    /// <summary>The chaos or tenants drill's phases, in order; null for all of them.</summary>
     public IReadOnlyList<string>? Phases { get; init; }
 
     /// <summary>Reads the command line, or says what is wrong with it.</summary>
@@ -83,13 +86,13 @@ internal sealed record DrillOptions
     {
         if (args.Count == 0 || args[0].StartsWith('-'))
         {
-            throw new FormatException("name a drill: peak, compare, overhead or chaos");
+            throw new FormatException("name a drill: peak, compare, overhead, chaos or tenants");
         }
 
         var options = new DrillOptions { Drill = args[0] };
-        if (options.Drill is not ("peak" or "compare" or "overhead" or "chaos"))
+        if (options.Drill is not ("peak" or "compare" or "overhead" or "chaos" or "tenants"))
         {
-            throw new FormatException($"unknown drill '{options.Drill}': peak, compare, overhead or chaos");
+            throw new FormatException($"unknown drill '{options.Drill}': peak, compare, overhead, chaos or tenants");
         }
 
         var overrides = new List<string>();
@@ -116,7 +119,7 @@ internal sealed record DrillOptions
                 "--settle-timeout" => options with { SettleTimeout = Time(flag, Value(), allowZero: true) },
                 "--report" => options with { ReportPath = Path.GetFullPath(Value()) },
                 "--sides" => options with { Sides = NameList(flag, Value(), CompareDrill.SideNames, "side") },
-                "--phases" => options with { Phases = NameList(flag, Value(), Chaos.ChaosDrill.PhaseNames, "phase") },
+                "--phases" => options with { Phases = NameList(flag, Value(), options.Drill == "tenants" ? Tenants.TenantsDrill.PhaseNames : Chaos.ChaosDrill.PhaseNames, "phase") },
                 _ => throw new FormatException($"unknown option '{flag}'"),
             };
         }
@@ -136,9 +139,9 @@ internal sealed record DrillOptions
             throw new FormatException("--sides goes with compare");
         }
 
-        if (options.Phases is not null && options.Drill != "chaos")
+        if (options.Phases is not null && options.Drill is not ("chaos" or "tenants"))
         {
-            throw new FormatException("--phases goes with chaos");
+            throw new FormatException("--phases goes with chaos or tenants");
         }
 
         return options with { Overrides = overrides };

@@ -80,8 +80,8 @@ internal sealed class ChatRequest
         }
     }
 
-    // A delta or completion text that is not empty: the role-only chunk ("content":"") does not count.
-    private static bool HasText(ReadOnlySpan<byte> chunk) => HasNonEmpty(chunk, ContentMarker) || HasNonEmpty(chunk, TextMarker);
+    /// <summary>Whether <paramref name="chunk"/> holds a delta or completion text that is not empty: the role-only chunk (<c>"content":""</c>) does not count.</summary>
+    internal static bool HasText(ReadOnlySpan<byte> chunk) => HasNonEmpty(chunk, ContentMarker) || HasNonEmpty(chunk, TextMarker);
 
     private static bool HasNonEmpty(ReadOnlySpan<byte> chunk, ReadOnlySpan<byte> marker)
     {

@@ -1,4 +1,5 @@
 using Gateway.Balancing;
+using Gateway.Configuration;
 using Gateway.Model;
 
 namespace Gateway.Admission;
@@ -12,13 +13,17 @@ internal sealed class ServiceQueues
     private readonly ServiceQueue[] _queues;
     private volatile bool _closed;
 
-    /// <summary>A queue for each service of <paramref name="topology"/>.</summary>
-    public ServiceQueues(GatewayTopology topology, TimeProvider time, Random random)
+    /// <summary>
+    /// A queue for each service of <paramref name="topology"/>, placing each class's requests within its share of a
+    /// replica's slots (<see cref="Configuration.GatewayOptions.Classes"/>; every slot when null).
+    /// </summary>
+    public ServiceQueues(GatewayTopology topology, TimeProvider time, Random random, IReadOnlyDictionary<PriorityClass, PriorityClassOptions>? classes = null)
     {
         _queues = new ServiceQueue[topology.Services.Count];
+        var slots = new ClassSlots(classes);
         foreach (var service in topology.Services)
         {
-            _queues[service.Index] = new ServiceQueue(service, PlacementPolicies.Create(service.Options.Balancing, random), time);
+            _queues[service.Index] = new ServiceQueue(service, PlacementPolicies.Create(service.Options.Balancing, random, slots), time);
         }
     }
 

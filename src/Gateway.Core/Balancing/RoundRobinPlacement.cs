@@ -5,9 +5,9 @@ namespace Gateway.Balancing;
 /// <summary>
 /// Every ready replica in turn, whatever its pool, as a plain Kubernetes Service spreads requests. It is the
 /// baseline spill-over is measured against; it still never puts more on a replica than its capacity, nor a request on
-/// a pool its tenant may not run on.
+/// a pool its tenant may not run on, nor past the slots its class may fill (<see cref="ClassSlots"/>).
 /// </summary>
-internal sealed class RoundRobinPlacement : IPlacementPolicy
+internal sealed class RoundRobinPlacement(ClassSlots slots) : IPlacementPolicy
 {
     private uint _next;
 
@@ -31,7 +31,8 @@ internal sealed class RoundRobinPlacement : IPlacementPolicy
         for (var i = 0; i < total; i++)
         {
             var replica = At(pools, (start + i) % total);
-            if (replica is not null && !ReferenceEquals(replica, avoid) && tenant.MayRunOn(replica.Pool) && replica.TryReserve())
+            if (replica is not null && !ReferenceEquals(replica, avoid) && tenant.MayRunOn(replica.Pool)
+                && replica.TryReserve(slots.For(tenant.Priority, replica.Capacity)))
             {
                 return replica;
             }

@@ -6,9 +6,10 @@ namespace Gateway.Balancing;
 /// Tiered spill-over: the highest-priority pool with a free slot takes the request, so cloud replicas see
 /// only what on-prem replicas cannot take. Inside a pool the least loaded replica (in flight / capacity)
 /// wins; ties go to one of them at random so equal replicas share the work. Pools the tenant may not run on are
-/// passed over: an on-prem-only tenant's request waits for on-prem room rather than spill.
+/// passed over: an on-prem-only tenant's request waits for on-prem room rather than spill. A replica counts as full for
+/// a request once its class's slots there (<see cref="ClassSlots"/>) are in flight.
 /// </summary>
-internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
+internal sealed class SpillOverPlacement(Random random, ClassSlots slots) : IPlacementPolicy
 {
     public string Name => "SpillOver";
 
@@ -22,7 +23,7 @@ internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
                 continue;
             }
 
-            var replica = TryReserveIn(pools[p], avoid);
+            var replica = TryReserveIn(pools[p], slots.For(tenant.Priority, pools[p].CapacityPerReplica), avoid);
             if (replica is not null)
             {
                 return replica;
@@ -32,7 +33,7 @@ internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
         return null;
     }
 
-    private Replica? TryReserveIn(Pool pool, Replica? avoid)
+    private Replica? TryReserveIn(Pool pool, int limit, Replica? avoid)
     {
         var replicas = pool.Snapshot;
 
@@ -50,13 +51,12 @@ internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
                 }
 
                 var inFlight = replica.EffectiveInFlight;
-                var capacity = replica.Capacity;
-                if (inFlight >= capacity)
+                if (inFlight >= limit)
                 {
                     continue;
                 }
 
-                var load = (double)inFlight / capacity;
+                var load = (double)inFlight / replica.Capacity;
                 if (load < bestLoad)
                 {
                     best = replica;
@@ -74,7 +74,7 @@ internal sealed class SpillOverPlacement(Random random) : IPlacementPolicy
                 return null;
             }
 
-            if (best.TryReserve())
+            if (best.TryReserve(limit))
             {
                 return best;
             }

@@ -73,6 +73,14 @@ public sealed class PriorityClassOptions
 {
     /// <summary>Whether the class's demand counts toward scaling cloud pools out; false: it waits for capacity that exists.</summary>
     public bool ScalesCloud { get; set; } = true;
+
+    /// <summary>
+    /// The share of each replica's slots the class may fill (above 0, at most 1): a request of the class is placed on a
+    /// replica only while fewer than <c>max(1, floor(share x capacity))</c> requests are in flight there, whatever their
+    /// class, so the rest of its slots stay free for the classes above. 1: every slot. A class may not fill a replica
+    /// further than a more important one.
+    /// </summary>
+    public double MaxSlotShare { get; set; } = 1;
 }
 
 /// <summary>Where a tenant's requests may run.</summary>

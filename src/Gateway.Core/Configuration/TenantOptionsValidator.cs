@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Gateway.Configuration;
 
 /// <summary>
@@ -62,6 +64,37 @@ internal static class TenantOptionsValidator
         if (options.Auth.Mode == AuthMode.ApiKeys && !options.Tenants.Any(t => t.ApiKeyHashes.Count > 0))
         {
             errors.Add($"{root}:Auth:Mode: ApiKeys needs at least one tenant with ApiKeyHashes ({root}:Tenants:N:ApiKeyHashes), else nobody can call");
+        }
+
+        CheckSlotShares(errors, options.Classes, root);
+    }
+
+    /// <summary>
+    /// Each class's <see cref="PriorityClassOptions.MaxSlotShare"/> is above 0 and at most 1, and at most that of every
+    /// more important class: the queue stops handing out slots at the first class that finds no room, which is right
+    /// only when no class below may fill a replica further.
+    /// </summary>
+    private static void CheckSlotShares(List<string> errors, Dictionary<PriorityClass, PriorityClassOptions> classes, string root)
+    {
+        double Share(PriorityClass priority) => classes.TryGetValue(priority, out var o) ? o.MaxSlotShare : 1;
+        foreach (var priority in Enum.GetValues<PriorityClass>())
+        {
+            var share = Share(priority);
+            var key = $"{root}:Classes:{priority}:MaxSlotShare";
+            if (!(share > 0 && share <= 1))
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{key}: must be above 0 and at most 1, got {share}"));
+                continue;
+            }
+
+            for (var above = (PriorityClass)0; above < priority; above++)
+            {
+                if (Share(above) is var higher and > 0 and <= 1 && share > higher)
+                {
+                    errors.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"{key}: must be at most {above}'s ({higher}), got {share}: a class may not fill a replica further than a more important one"));
+                }
+            }
         }
     }
 

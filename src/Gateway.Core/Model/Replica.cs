@@ -90,9 +90,12 @@ public sealed class Replica
     public int Capacity => Pool.CapacityPerReplica;
 
     /// <summary>Takes a slot if the replica is ready and has one free.</summary>
-    internal bool TryReserve()
+    internal bool TryReserve() => TryReserve(Pool.CapacityPerReplica);
+
+    /// <summary>Takes a slot if the replica is ready and has fewer than <paramref name="slots"/> (at most its capacity) in flight.</summary>
+    internal bool TryReserve(int slots)
     {
-        var capacity = Pool.CapacityPerReplica;
+        var capacity = Math.Min(slots, Pool.CapacityPerReplica);
         while (true)
         {
             var current = Volatile.Read(ref _inFlight);

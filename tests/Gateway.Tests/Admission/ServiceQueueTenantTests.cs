@@ -273,4 +273,30 @@ public sealed class ServiceQueueTenantTests
         Assert.Equal(AdmissionFailure.QueueFull, outcome.Failure);
         Assert.False(standard.IsCompleted);
     }
+
+    [Fact]
+    public async Task AcquireAsync_SheddableMayFillHalfAndMoreOfItWaits_CriticalIsPlacedAtOnceOnTheSlotKeptFree()
+    {
+        var options = Options(TestTopology.Service(Pool("on-prem", 0, 2)));
+        options.Services[0].Queue = new QueueOptions { MaxWaiting = 1000, MaxWaitSeconds = 30 };
+        options.Classes[PriorityClass.Sheddable] = new PriorityClassOptions { MaxSlotShare = 0.5 };
+        var service = Build(options, _time).Services[0];
+        var replica = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var batch = NewTenant("batch", PriorityClass.Sheddable);
+        Assert.Same(replica, (await service.Queue.AcquireAsync(batch, CancellationToken.None)).Replica);
+        var waiting = service.Queue.AcquireAsync(batch, CancellationToken.None).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        Assert.Same(replica, (await Within(service.Queue.AcquireAsync(NewTenant("chat", PriorityClass.Critical), CancellationToken.None).AsTask())).Replica);
+        Assert.Equal(2, replica.InFlight);
+
+        // Chat's answer ends: one batch request is still in flight, so the freed slot stays free.
+        replica.Release();
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(1, service.WaitingIn(PriorityClass.Sheddable));
+
+        // Batch's answer ends: the replica is empty, and the waiter takes it.
+        replica.Release();
+        Assert.Same(replica, (await Within(waiting)).Replica);
+    }
 }

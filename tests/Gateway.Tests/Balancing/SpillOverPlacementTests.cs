@@ -220,4 +220,32 @@ public sealed class SpillOverPlacementTests
             Assert.True(replica.TryReserve());
         }
     }
+
+    [Fact]
+    public void TryReserve_SheddableMayFillHalfTheSlots_TakesOnlyEmptyReplicasAndLeavesTheirOtherSlotToCritical()
+    {
+        var options = Options(Service(Pool("on-prem", 0, 2), Pool("cloud", 1, 2)));
+        options.Classes[PriorityClass.Sheddable] = new PriorityClassOptions { MaxSlotShare = 0.5 };
+        var service = Build(options).Services[0];
+        var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+        var (batch, chat) = (NewTenant("batch", PriorityClass.Sheddable), NewTenant("chat", PriorityClass.Critical));
+
+        Assert.Equal([onPrem, cloud, null], [service.Placement.TryReserve(service, batch), service.Placement.TryReserve(service, batch), service.Placement.TryReserve(service, batch)]);
+        Assert.Equal([onPrem, cloud, null], [service.Placement.TryReserve(service, chat), service.Placement.TryReserve(service, chat), service.Placement.TryReserve(service, chat)]);
+        Assert.Equal((2, 2), (onPrem.InFlight, cloud.InFlight));
+    }
+
+    [Fact]
+    public void TryReserve_SlotShareBelowOneSlot_StillTakesAnEmptyReplica()
+    {
+        var options = Options(Service(Pool("on-prem", 0, 3)));
+        options.Classes[PriorityClass.Sheddable] = new PriorityClassOptions { MaxSlotShare = 0.1 };
+        var service = Build(options).Services[0];
+        var onPrem = Add(service.OnPrem(), "http://10.0.0.1:8000");
+        var batch = NewTenant("batch", PriorityClass.Sheddable);
+
+        Assert.Same(onPrem, service.Placement.TryReserve(service, batch));
+        Assert.Null(service.Placement.TryReserve(service, batch));
+    }
 }

@@ -63,7 +63,7 @@ public sealed class GatewayConfigurationTests
             [
                 "Gateway:Classes:Batch: 'Batch' is not one of Critical, Standard, Sheddable",
                 "Gateway:Classes:Critical:ScalesCloud: 'no' is not a valid true/false value",
-                "Gateway:Classes:Standard:ScalesClouds: unknown setting (known here: ScalesCloud)",
+                "Gateway:Classes:Standard:ScalesClouds: unknown setting (known here: ScalesCloud, MaxSlotShare)",
             ],
             e.Errors);
     }

@@ -81,4 +81,37 @@ public sealed class TenantOptionsValidatorTests
 
         AssertOnlyError(options, "Gateway:Services:0:Pools:0:BackendKeyFile: give the backend key from a file or from BackendKeyEnv, not both");
     }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void Check_SlotShareOutOfRange_NamesItsKey(double share)
+    {
+        var options = WithTenants(new TenantOptions { Name = "chat", ApiKeyHashes = [KeyHash] });
+        options.Classes[PriorityClass.Sheddable] = new PriorityClassOptions { MaxSlotShare = share };
+
+        AssertOnlyError(options, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Gateway:Classes:Sheddable:MaxSlotShare: must be above 0 and at most 1, got {share}"));
+    }
+
+    [Fact]
+    public void Check_LowerClassFillsFurtherThanAHigherOne_NamesTheLowerClassAndTheHigherShare()
+    {
+        var options = WithTenants(new TenantOptions { Name = "chat", ApiKeyHashes = [KeyHash] });
+        options.Classes[PriorityClass.Standard] = new PriorityClassOptions { MaxSlotShare = 0.5 };
+        options.Classes[PriorityClass.Sheddable] = new PriorityClassOptions { MaxSlotShare = 0.75 };
+
+        AssertOnlyError(options,
+            "Gateway:Classes:Sheddable:MaxSlotShare: must be at most Standard's (0.5), got 0.75: a class may not fill a replica further than a more important one");
+    }
+
+    [Fact]
+    public void Check_SheddableHalfTheSlots_GivesNoErrors()
+    {
+        var options = WithTenants(new TenantOptions { Name = "chat", ApiKeyHashes = [KeyHash] });
+        options.Classes[PriorityClass.Sheddable] = new PriorityClassOptions { MaxSlotShare = 0.5, ScalesCloud = false };
+
+        Assert.Empty(GatewayOptionsValidator.Check(options));
+    }
 }
