@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Gateway.LoadTests.Drills.Chaos;
-using Gateway.LoadTests.Targets;
 
 namespace Gateway.LoadTests.Drills.Tenants;
 
@@ -28,26 +27,9 @@ internal static class FairnessPhase
         try
         {
             await using var gateway = await TenantGateway.StartAsync("fairness", onPremOnly, tenants, overrides, settings.Host, cancellationToken);
-            using var client = LoadClient.Create(Timeout.InfiniteTimeSpan);
             var start = await gateway.ScrapeAsync(cancellationToken);
-            var from = gateway.Now;
             gateway.Log($"{Light.Name}: {Light}; {Heavy.Name}: {Heavy}");
-            var load = TenantLoad.Start(
-                [.. tenants.SelectMany(t => Enumerable.Range(0, t.Clients).Select(_ => new TenantRequest(client, gateway.PublicAddress, settings.Host, t, settings.Body, settings.ClientDeadline)))],
-                gateway.Origin,
-                cancellationToken);
-            IReadOnlyList<TenantRecord> records;
-            double to;
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(settings.FairnessSeconds), cancellationToken);
-                to = gateway.Now;
-                gateway.Log("load stopped; waiting for the requests under way");
-            }
-            finally
-            {
-                records = await load.StopAsync();
-            }
+            var (records, from, to) = await TenantLoad.RunAsync(gateway, tenants, settings, settings.FairnessSeconds, cancellationToken);
 
             var end = await gateway.ScrapeAsync(cancellationToken);
 

@@ -1,5 +1,3 @@
-using Gateway.LoadTests.Targets;
-
 namespace Gateway.LoadTests.Drills.Tenants;
 
 /// <summary>
@@ -31,26 +29,9 @@ internal static class ResidencyPhase
     {
         DrillTenant[] tenants = [Resident, General];
         await using var gateway = await TenantGateway.StartAsync("residency", configPath, tenants, overrides, settings.Host, cancellationToken);
-        using var client = LoadClient.Create(Timeout.InfiniteTimeSpan);
         var start = await gateway.ScrapeAsync(cancellationToken);
-        var from = gateway.Now;
         gateway.Log($"{Resident.Name}: {Resident}, OnPremOnly; {General.Name}: {General}");
-        var load = TenantLoad.Start(
-            [.. tenants.SelectMany(t => Enumerable.Range(0, t.Clients).Select(_ => new TenantRequest(client, gateway.PublicAddress, settings.Host, t, settings.Body, settings.ClientDeadline)))],
-            gateway.Origin,
-            cancellationToken);
-        IReadOnlyList<TenantRecord> records;
-        double to;
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(settings.ResidencySeconds), cancellationToken);
-            to = gateway.Now;
-            gateway.Log("load stopped; waiting for the requests under way");
-        }
-        finally
-        {
-            records = await load.StopAsync();
-        }
+        var (records, from, to) = await TenantLoad.RunAsync(gateway, tenants, settings, settings.ResidencySeconds, cancellationToken);
 
         var end = await gateway.ScrapeAsync(cancellationToken);
         var pools = gateway.Tally(start, end);

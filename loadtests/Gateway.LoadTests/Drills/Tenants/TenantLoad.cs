@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gateway.LoadTests.Drills.Chaos;
+using Gateway.LoadTests.Targets;
 
 namespace Gateway.LoadTests.Drills.Tenants;
 
@@ -27,6 +28,36 @@ internal sealed class TenantLoad
     /// <summary>Starts one client per element of <paramref name="clients"/>, timing on the clock that started at <paramref name="origin"/>.</summary>
     public static TenantLoad Start(IReadOnlyList<TenantRequest> clients, long origin, CancellationToken cancellationToken) =>
         new(clients, origin, cancellationToken);
+
+    /// <summary>
+    /// Every client of <paramref name="tenants"/> in a closed loop against <paramref name="gateway"/> for
+    /// <paramref name="seconds"/>: the records, once the requests under way have ended, and when the load ran (the
+    /// gateway's clock).
+    /// </summary>
+    public static async Task<(IReadOnlyList<TenantRecord> Records, double From, double To)> RunAsync(
+        TenantGateway gateway, IReadOnlyList<DrillTenant> tenants, TenantsSettings settings, double seconds, CancellationToken cancellationToken)
+    {
+        using var client = LoadClient.Create(Timeout.InfiniteTimeSpan);
+        var from = gateway.Now;
+        var load = Start(
+            [.. tenants.SelectMany(t => Enumerable.Range(0, t.Clients).Select(_ => new TenantRequest(client, gateway.PublicAddress, settings.Host, t, settings.Body, settings.ClientDeadline)))],
+            gateway.Origin,
+            cancellationToken);
+        IReadOnlyList<TenantRecord> records;
+        double to;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
+            to = gateway.Now;
+            gateway.Log("load stopped; waiting for the requests under way");
+        }
+        finally
+        {
+            records = await load.StopAsync();
+        }
+
+        return (records, from, to);
+    }
 
     /// <summary>Stops sending, waits for the requests under way to end, and returns every record in start order.</summary>
     public async Task<IReadOnlyList<TenantRecord>> StopAsync()
