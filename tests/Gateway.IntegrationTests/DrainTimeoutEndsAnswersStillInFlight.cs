@@ -25,25 +25,7 @@ public sealed class DrainTimeoutEndsAnswersStillInFlight : IDisposable
     {
         // 300 tokens at 100 ms: half a minute, far beyond the 1 s drain and the host's shutdown timeout after it (16 s).
         await using var simulator = await SimulatorProcess.StartAsync("--max-num-seqs", "10", "--inter-token-latency", "100");
-        var config = Path.Combine(_folder, "gateway.json");
-        await File.WriteAllTextAsync(config, $$"""
-            {
-              "Gateway": {
-                "PublicUrl": "http://127.0.0.1:0",
-                "AdminUrl": "http://127.0.0.1:0",
-                "DrainTimeoutSeconds": 1,
-                "Services": [
-                  {
-                    "Name": "qwen-chat",
-                    "Models": [ "qwen" ],
-                    "Queue": { "RetryAfterSeconds": 3 },
-                    "Pools": [ { "Name": "on-prem", "CapacityPerReplica": 10, "Static": [ "{{simulator.BaseAddress.ToString().TrimEnd('/')}}" ] } ]
-                  }
-                ]
-              }
-            }
-            """);
-        await using var gateway = await GatewayProcess.StartAsync("--config", config);
+        await using var gateway = await GatewayProcess.StartDrainingAsync(simulator, _folder, drainTimeoutSeconds: 1);
         using var admin = new HttpClient { BaseAddress = gateway.AdminAddress };
         using var client = new HttpClient { BaseAddress = gateway.PublicAddress, Timeout = Deadline };
         client.DefaultRequestHeaders.Host = GatewayFixture.ServiceHost;

@@ -23,25 +23,7 @@ public sealed class DrainsInFlightStreamsOnShutdown : IDisposable
     {
         // 20 tokens at 100 ms: each stream runs for about two seconds after the signal.
         await using var simulator = await SimulatorProcess.StartAsync("--max-num-seqs", "10", "--inter-token-latency", "100");
-        var config = Path.Combine(_folder, "gateway.json");
-        await File.WriteAllTextAsync(config, $$"""
-            {
-              "Gateway": {
-                "PublicUrl": "http://127.0.0.1:0",
-                "AdminUrl": "http://127.0.0.1:0",
-                "DrainTimeoutSeconds": 20,
-                "Services": [
-                  {
-                    "Name": "qwen-chat",
-                    "Models": [ "qwen" ],
-                    "Queue": { "RetryAfterSeconds": 3 },
-                    "Pools": [ { "Name": "on-prem", "CapacityPerReplica": 10, "Static": [ "{{simulator.BaseAddress.ToString().TrimEnd('/')}}" ] } ]
-                  }
-                ]
-              }
-            }
-            """);
-        await using var gateway = await GatewayProcess.StartAsync("--config", config);
+        await using var gateway = await GatewayProcess.StartDrainingAsync(simulator, _folder, drainTimeoutSeconds: 20);
         using var admin = new HttpClient { BaseAddress = gateway.AdminAddress };
 
         var streams = new List<StreamedAnswer>();

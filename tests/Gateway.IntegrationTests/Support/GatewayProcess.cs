@@ -53,6 +53,33 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         return new GatewayProcess(process, new Uri(listening.Groups[1].Value), new Uri(listening.Groups[2].Value));
     }
 
+    /// <summary>
+    /// Starts the gateway on a configuration written to <paramref name="folder"/>: service <c>qwen-chat</c> with one
+    /// static pool of capacity 10 on <paramref name="simulator"/>, the given drain timeout, and a Retry-After of 3 s.
+    /// </summary>
+    public static async Task<GatewayProcess> StartDrainingAsync(SimulatorProcess simulator, string folder, int drainTimeoutSeconds)
+    {
+        var config = Path.Combine(folder, "gateway.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "Gateway": {
+                "PublicUrl": "http://127.0.0.1:0",
+                "AdminUrl": "http://127.0.0.1:0",
+                "DrainTimeoutSeconds": {{drainTimeoutSeconds}},
+                "Services": [
+                  {
+                    "Name": "qwen-chat",
+                    "Models": [ "qwen" ],
+                    "Queue": { "RetryAfterSeconds": 3 },
+                    "Pools": [ { "Name": "on-prem", "CapacityPerReplica": 10, "Static": [ "{{simulator.BaseAddress.ToString().TrimEnd('/')}}" ] } ]
+                  }
+                ]
+              }
+            }
+            """);
+        return await StartAsync("--config", config);
+    }
+
     /// <summary>Sends a signal (<c>INT</c>, <c>TERM</c>, <c>KILL</c>) to the gateway alone, not to its children.</summary>
     public async Task SignalAsync(string signal) =>
         Assert.True(await _process.SignalAsync(signal), $"kill -{signal} {Id} failed:\n{Output}");
