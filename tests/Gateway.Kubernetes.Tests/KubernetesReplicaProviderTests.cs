@@ -302,7 +302,11 @@ public sealed class KubernetesReplicaProviderTests : IAsyncLifetime, IDisposable
         _api.ApplySilently(Slice("qwen-abc", "qwen", Endpoint("10.0.0.11", "node-idc-1", "qwen-0", ready: false), Endpoint("10.0.0.12", "node-idc-1", "qwen-2")));
         _api.ExpireWatches();
         await WaitForListsAsync(4);
-        await WaitForTimersAsync(time, 6);
+
+        // Both sources logged their failed read, which they do once its retry is scheduled; moving the clock is safe
+        // from then on, whether or not a source has set its timer yet (a wait already due is not waited for).
+        await Eventually.WaitAsync(
+            () => Task.FromResult(_log.Entries.Count(e => e.EventId == 5006)), seen => seen == 2, Deadline, "2 failed label reads logged");
 
         // Whether they still belong is unknown: neither removed nor changed.
         Assert.Equal(4, _api.CountOf("GET", node));
