@@ -26,6 +26,9 @@ internal sealed class ServiceQueue : ICapacityListener
     private readonly TimeProvider _time;
     private readonly int _maxWaiting;
     private readonly TimeSpan _maxWait;
+
+    // The shortest wait after which one of the service's bridges takes a request.
+    private readonly TimeSpan _bridgeWait;
     private int _count;
     private long _arrivals;
     private volatile bool _closed;
@@ -40,6 +43,8 @@ internal sealed class ServiceQueue : ICapacityListener
         _maxWaiting = options.MaxWaiting;
         _maxWait = TimeSpan.FromSeconds(options.MaxWaitSeconds);
         RetryAfterSeconds = options.RetryAfterSeconds;
+        _bridgeWait = service.Bridges.Count == 0 ? TimeSpan.MaxValue
+            : TimeSpan.FromMilliseconds(service.Bridges.Min(b => b.Options.Bridge.MaxQueueWaitMs));
 
         // Indexed by class: declaration order is importance, so the lowest index is served first.
         var classes = Enum.GetValues<PriorityClass>();
@@ -127,7 +132,7 @@ internal sealed class ServiceQueue : ICapacityListener
             return AdmissionOutcome.Failed(AdmissionFailure.QueueTimeout, _time.GetElapsedTime(admittedAt));
         }
 
-        var waiter = new Waiter(tenant, avoid);
+        var waiter = new Waiter(tenant, avoid) { AdmittedAt = admittedAt };
         Waiter? shed = null;
         lock (_lock)
         {
@@ -158,6 +163,11 @@ internal sealed class ServiceQueue : ICapacityListener
         // A slot may have freed between the failed placement and joining the queue; look once more.
         Dispatch();
 
+        // A bridge takes a request once it has waited long enough: look again then, as no slot may free before.
+        var untilBridge = _bridgeWait - _time.GetElapsedTime(admittedAt);
+        using var bridgeDue = _service.Bridges.Count > 0 && untilBridge > TimeSpan.Zero
+            ? _time.CreateTimer(static queue => ((ServiceQueue)queue!).Dispatch(), this, untilBridge, Timeout.InfiniteTimeSpan)
+            : null;
         using var timeout = new CancellationTokenSource(left, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, timeout.Token);
         await using (linked.Token.UnsafeRegister(
@@ -202,10 +212,68 @@ internal sealed class ServiceQueue : ICapacityListener
             {
                 if (!Dispatch(line, ref noRoomFor))
                 {
-                    return;
+                    break;
                 }
             }
+
+            if (_service.Bridges.Count > 0 && _service.Waiting > 0 && _service.BridgeOpen)
+            {
+                DispatchToBridges();
+            }
         }
+    }
+
+    /// <summary>
+    /// Under the lock, after the GPU tiers had their turn: hands bridge slots to the requests that have waited long
+    /// enough, class by class, within a class those placed again first, then each tenant's line in turn, oldest first.
+    /// </summary>
+    private void DispatchToBridges()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var line in _lines)
+        {
+            if (!ToBridges(line.Again, now))
+            {
+                return;
+            }
+
+            var turn = line.Turns.First;
+            while (turn is not null)
+            {
+                var next = turn.Next;
+                if (!ToBridges(turn.Value, now))
+                {
+                    return;
+                }
+
+                turn = next;
+            }
+        }
+    }
+
+    /// <summary>Under the lock: the waiters of <paramref name="lane"/> that a bridge takes; false once a bridge turned down a request that may go anywhere.</summary>
+    private bool ToBridges(Lane lane, long now)
+    {
+        var node = lane.Waiters.First;
+        while (node is not null)
+        {
+            var next = node.Next;
+            var waiter = node.Value;
+            var waited = _time.GetElapsedTime(waiter.AdmittedAt, now);
+            if (Placement.TryReserveBridge(_service, waiter.Tenant, waited, waiter.Avoiding) is { } replica)
+            {
+                Hand(waiter, replica);
+            }
+            else if (waiter.Avoiding is null && waiter.Tenant.Residency == Residency.Any && waited >= _bridgeWait)
+            {
+                // Full, or closed to it: the requests behind it have waited no longer.
+                return false;
+            }
+
+            node = next;
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -488,6 +556,9 @@ internal sealed class ServiceQueue : ICapacityListener
         public Lane? Lane { get; set; }
 
         public LinkedListNode<Waiter>? Node { get; set; }
+
+        /// <summary>When the request was first admitted (a <see cref="TimeProvider"/> timestamp): its wait counts from there.</summary>
+        public long AdmittedAt { get; init; }
 
         /// <summary>When it joined the queue, in the order of joining.</summary>
         public long Arrival { get; set; }

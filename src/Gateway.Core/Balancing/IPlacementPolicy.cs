@@ -15,4 +15,24 @@ internal interface IPlacementPolicy
     /// request, skipped on a retry.
     /// </summary>
     Replica? TryReserve(InferenceService service, Tenant tenant, Replica? avoid = null);
+
+    /// <summary>
+    /// A slot reserved on one of the service's <see cref="InferenceService.Bridges"/> for a request of
+    /// <paramref name="tenant"/> that has <paramref name="waited"/> in the queue: only on a bridge whose
+    /// <see cref="Configuration.BridgeOptions.MaxQueueWaitMs"/> that wait has reached, the least loaded first; null when none
+    /// may take it. The caller checks <see cref="InferenceService.BridgeOpen"/>.
+    /// </summary>
+    Replica? TryReserveBridge(InferenceService service, Tenant tenant, TimeSpan waited, Replica? avoid = null)
+    {
+        foreach (var bridge in service.Bridges)
+        {
+            if (waited.TotalMilliseconds >= bridge.Options.Bridge.MaxQueueWaitMs && tenant.MayRunOn(bridge)
+                && SpillOverPlacement.TryReserveIn(bridge, bridge.CapacityPerReplica, avoid, Random.Shared) is { } replica)
+            {
+                return replica;
+            }
+        }
+
+        return null;
+    }
 }

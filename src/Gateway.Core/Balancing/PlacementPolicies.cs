@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Gateway.Model;
 
 namespace Gateway.Balancing;
 
@@ -14,4 +15,12 @@ internal static class PlacementPolicies
         BalancingMode.RoundRobin => new RoundRobinPlacement(slots ?? ClassSlots.Every),
         _ => new SpillOverPlacement(random, slots ?? ClassSlots.Every),
     };
+
+    /// <summary>
+    /// Whether a request of <paramref name="tenant"/> may be placed on <paramref name="pool"/> of <paramref name="service"/>
+    /// by a policy: the tenant may run there, it is no bridge (those take only requests kept waiting), and it is no
+    /// provider while the service's budget is spent.
+    /// </summary>
+    public static bool MayPlace(InferenceService service, Pool pool, Tenant tenant) =>
+        tenant.MayRunOn(pool) && pool.Role != PoolRole.Bridge && !(pool.IsProvider && service.BudgetSpent);
 }

@@ -31,7 +31,7 @@ internal sealed class RoundRobinPlacement(ClassSlots slots) : IPlacementPolicy
         for (var i = 0; i < total; i++)
         {
             var replica = At(pools, (start + i) % total);
-            if (replica is not null && !ReferenceEquals(replica, avoid) && tenant.MayRunOn(replica.Pool)
+            if (replica is not null && !ReferenceEquals(replica, avoid) && PlacementPolicies.MayPlace(service, replica.Pool, tenant)
                 && replica.TryReserve(slots.For(tenant.Priority, replica.Capacity)))
             {
                 return replica;

@@ -7,7 +7,8 @@ namespace Gateway.Balancing;
 /// only what on-prem replicas cannot take. Inside a pool the least loaded replica (in flight / capacity)
 /// wins; ties go to one of them at random so equal replicas share the work. Pools the tenant may not run on are
 /// passed over: an on-prem-only tenant's request waits for on-prem room rather than spill. A replica counts as full for
-/// a request once its class's slots there (<see cref="ClassSlots"/>) are in flight.
+/// a request once its class's slots there (<see cref="ClassSlots"/>) are in flight. Hosted APIs come after every GPU
+/// pool: an overflow provider as a last tier, a bridge never here (see <see cref="IPlacementPolicy.TryReserveBridge"/>).
 /// </summary>
 internal sealed class SpillOverPlacement(Random random, ClassSlots slots) : IPlacementPolicy
 {
@@ -18,12 +19,12 @@ internal sealed class SpillOverPlacement(Random random, ClassSlots slots) : IPla
         var pools = service.Pools;
         for (var p = 0; p < pools.Count; p++)
         {
-            if (!tenant.MayRunOn(pools[p]))
+            if (!PlacementPolicies.MayPlace(service, pools[p], tenant))
             {
                 continue;
             }
 
-            var replica = TryReserveIn(pools[p], slots.For(tenant.Priority, pools[p].CapacityPerReplica), avoid);
+            var replica = TryReserveIn(pools[p], slots.For(tenant.Priority, pools[p].CapacityPerReplica), avoid, random);
             if (replica is not null)
             {
                 return replica;
@@ -33,7 +34,8 @@ internal sealed class SpillOverPlacement(Random random, ClassSlots slots) : IPla
         return null;
     }
 
-    private Replica? TryReserveIn(Pool pool, int limit, Replica? avoid)
+    /// <summary>A slot on the least loaded available replica of <paramref name="pool"/> with fewer than <paramref name="limit"/> in flight, ties broken at random.</summary>
+    internal static Replica? TryReserveIn(Pool pool, int limit, Replica? avoid, Random random)
     {
         var replicas = pool.Snapshot;
 

@@ -122,6 +122,9 @@ public sealed class ServiceOptions
     /// the answer's usage says what it used. Only the gateway uses it; the request goes to the replica as it came.
     /// </summary>
     public int AssumedMaxTokens { get; set; } = 512;
+
+    /// <summary>What the service's cloud GPU and provider pools may cost over a sliding hour; absent, no cap.</summary>
+    public BudgetOptions? Budget { get; set; }
 }
 
 /// <summary>How requests are spread over a service's replicas.</summary>
@@ -191,6 +194,22 @@ public sealed class PoolOptions
 
     /// <summary>Makes the pool elastic (scaled with demand between its minimum and maximum); absent, the pool is fixed-size.</summary>
     public ScalingOptions? Scaling { get; set; }
+
+    /// <summary>
+    /// A hosted OpenAI-compatible API instead of GPU replicas. Use exactly one of <see cref="Static"/>, <see cref="Process"/>,
+    /// <see cref="Kubernetes"/>, Provider; a provider pool's <see cref="Role"/> is <see cref="PoolRole.Bridge"/> or
+    /// <see cref="PoolRole.Overflow"/>.
+    /// </summary>
+    public ProviderSourceOptions? Provider { get; set; }
+
+    /// <summary>What the pool is for in placement; absent, <see cref="PoolRole.Gpu"/>.</summary>
+    public PoolRole? Role { get; set; }
+
+    /// <summary>When a <see cref="PoolRole.Bridge"/> pool takes a request.</summary>
+    public BridgeOptions Bridge { get; set; } = new();
+
+    /// <summary>What the pool costs.</summary>
+    public CostOptions Cost { get; set; } = new();
 }
 
 /// <summary>Replicas the gateway starts as child processes, one per port.</summary>

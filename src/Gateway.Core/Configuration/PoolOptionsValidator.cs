@@ -2,7 +2,7 @@ namespace Gateway.Configuration;
 
 /// <summary>
 /// Checks one <see cref="PoolOptions"/>: its name, priority and capacity, that it has exactly one replica source
-/// (Static, Process or Kubernetes), and, through their own validators, its health, load, source and scaling
+/// (Static, Process, Kubernetes or Provider), and, through their own validators, its health, load, source and scaling
 /// options; each message starts with the key path.
 /// </summary>
 internal static class PoolOptionsValidator
@@ -39,6 +39,7 @@ internal static class PoolOptionsValidator
         }
 
         HealthOptionsValidator.Check(errors, pool.Health, $"{path}:Health");
+        ProviderOptionsValidator.CheckRole(errors, pool, path);
         CheckSource(errors, pool, path);
         LoadOptionsValidator.Check(errors, pool.Load, $"{path}:Load");
         if (pool.Scaling is { } scaling)
@@ -50,12 +51,17 @@ internal static class PoolOptionsValidator
 
     private static void CheckSource(List<string> errors, PoolOptions pool, string path)
     {
-        var sources = (pool.Static.Count > 0 ? 1 : 0) + (pool.Process is null ? 0 : 1) + (pool.Kubernetes is null ? 0 : 1);
+        var sources = (pool.Static.Count > 0 ? 1 : 0) + (pool.Process is null ? 0 : 1) + (pool.Kubernetes is null ? 0 : 1) + (pool.Provider is null ? 0 : 1);
         if (sources != 1)
         {
             // The source's own values are not checked then: which one the operator meant is unknown.
-            errors.Add($"{path}: give exactly one replica source: Static (addresses), Process (a command) or Kubernetes (a service's pods)");
+            errors.Add($"{path}: give exactly one replica source: Static (addresses), Process (a command), Kubernetes (a service's pods) or Provider (a hosted API)");
             return;
+        }
+
+        if (pool.Provider is { } provider)
+        {
+            ProviderOptionsValidator.CheckSource(errors, pool, provider, path);
         }
 
         if (pool.Kubernetes is { } kubernetes)

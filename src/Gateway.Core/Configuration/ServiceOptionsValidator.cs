@@ -75,6 +75,11 @@ internal static class ServiceOptionsValidator
             errors.Add($"{path}:AssumedMaxTokens: must be at least 1, got {service.AssumedMaxTokens}");
         }
 
+        if (service.Budget is { } budget)
+        {
+            ProviderOptionsValidator.CheckBudget(errors, budget, path);
+        }
+
         if (service.Pools.Count == 0)
         {
             errors.Add($"{path}:Pools: at least one pool is needed");

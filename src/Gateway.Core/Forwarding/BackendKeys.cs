@@ -1,19 +1,27 @@
+using System.Security.Cryptography;
 using Gateway.Configuration;
 using Gateway.Model;
 
 namespace Gateway.Forwarding;
 
 /// <summary>
-/// Each pool's backend key, the one its replicas ask for (vLLM's <c>--api-key</c>), read once at start from
-/// <see cref="PoolOptions.BackendKeyEnv"/> or <see cref="PoolOptions.BackendKeyFile"/> and sent to the pool's replicas as
+/// Each pool's backend key, the one its replicas ask for (vLLM's <c>--api-key</c>, a hosted API's key), read once at start
+/// from <see cref="PoolOptions.BackendKeyEnv"/> or <see cref="PoolOptions.BackendKeyFile"/> (a provider's
+/// <see cref="ProviderSourceOptions.ApiKeyEnv"/> or <see cref="ProviderSourceOptions.ApiKeyFile"/>; made at start for a
+/// stand-in that names none) and sent to the pool's replicas as
 /// <c>Authorization: Bearer</c> in place of the client's key, which never reaches a replica. The keys live only here:
 /// never logged, never in an answer, <c>/admin/status</c> or an exception message, which name the variable or the file.
 /// </summary>
 internal sealed class BackendKeys
 {
     private readonly Dictionary<PoolOptions, string> _authorizations;
+    private readonly Dictionary<PoolOptions, string> _keys;
 
-    private BackendKeys(Dictionary<PoolOptions, string> authorizations) => _authorizations = authorizations;
+    private BackendKeys(Dictionary<PoolOptions, string> keys)
+    {
+        _keys = keys;
+        _authorizations = keys.ToDictionary(k => k.Key, k => "Bearer " + k.Value);
+    }
 
     /// <summary>No pool has a key.</summary>
     public static BackendKeys None { get; } = new([]);
@@ -25,7 +33,7 @@ internal sealed class BackendKeys
     /// </summary>
     public static BackendKeys Read(GatewayOptions options, Func<string, string?>? environment = null)
     {
-        var authorizations = new Dictionary<PoolOptions, string>();
+        var keys = new Dictionary<PoolOptions, string>();
         var errors = new List<string>();
         for (var s = 0; s < options.Services.Count; s++)
         {
@@ -36,24 +44,35 @@ internal sealed class BackendKeys
                 var path = $"{GatewayOptions.SectionName}:Services:{s}:Pools:{p}";
                 if (ReadKey(pool, path, environment ?? Environment.GetEnvironmentVariable, errors) is { } key)
                 {
-                    authorizations[pool] = "Bearer " + key;
+                    keys[pool] = key;
+                }
+                else if (pool.Provider?.StandIn is not null && pool.Provider is { ApiKeyEnv: null, ApiKeyFile: null })
+                {
+                    // A stand-in the gateway starts itself gets a key made for this run, so it is never reached without one.
+                    keys[pool] = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
                 }
             }
         }
 
-        return errors.Count > 0 ? throw new GatewayConfigurationException(errors) : new BackendKeys(authorizations);
+        return errors.Count > 0 ? throw new GatewayConfigurationException(errors) : new BackendKeys(keys);
     }
 
     /// <summary>The <c>Authorization</c> value for <paramref name="pool"/>'s replicas, or null when they ask for no key.</summary>
     public string? AuthorizationFor(Pool pool) => _authorizations.Count == 0 ? null : _authorizations.GetValueOrDefault(pool.Options);
 
+    /// <summary>The key itself, for a stand-in provider the gateway starts (it gets it as <c>VLLM_API_KEY</c>); null when the pool has none.</summary>
+    internal string? KeyFor(PoolOptions pool) => _keys.GetValueOrDefault(pool);
+
     private static string? ReadKey(PoolOptions pool, string path, Func<string, string?> environment, List<string> errors)
     {
         string? key;
         string source;
-        if (pool.BackendKeyFile is { } file)
+        var (keyFile, keyEnv, fileKey, envKey) = pool.Provider is { } provider
+            ? (provider.ApiKeyFile, provider.ApiKeyEnv, $"{path}:Provider:ApiKeyFile", $"{path}:Provider:ApiKeyEnv")
+            : (pool.BackendKeyFile, pool.BackendKeyEnv, $"{path}:BackendKeyFile", $"{path}:BackendKeyEnv");
+        if (keyFile is { } file)
         {
-            source = $"{path}:BackendKeyFile";
+            source = fileKey;
             try
             {
                 key = File.ReadAllText(file).Trim();
@@ -71,9 +90,9 @@ internal sealed class BackendKeys
                 return null;
             }
         }
-        else if (pool.BackendKeyEnv is { } variable)
+        else if (keyEnv is { } variable)
         {
-            source = $"{path}:BackendKeyEnv";
+            source = envKey;
             key = environment(variable)?.Trim();
             if (string.IsNullOrEmpty(key))
             {

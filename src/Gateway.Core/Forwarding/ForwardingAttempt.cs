@@ -12,6 +12,8 @@ namespace Gateway.Forwarding;
 /// </summary>
 internal sealed class ForwardingAttempt
 {
+    private byte[]? _providerBody;
+
     /// <summary>
     /// The first attempt of a request admitted at <paramref name="admittedAt"/> (a <see cref="TimeProvider"/>
     /// timestamp) for <paramref name="tenant"/>, whose slot on <paramref name="replica"/> was reserved through
@@ -69,8 +71,37 @@ internal sealed class ForwardingAttempt
     /// <summary>Set by the transformer for a streamed answer: stands in for the client's abort while YARP copies it.</summary>
     public DeferredAbort? DeferredAbort { get; set; }
 
-    /// <summary>The body as a fresh stream YARP reads from the start; its buffer stays visible for the replica client.</summary>
-    public MemoryStream OpenBody() => new(Body.Array!, Body.Offset, Body.Count, writable: false, publiclyVisible: true);
+    /// <summary>The request's <c>model</c>, as the client named it.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>The name the current replica's provider knows <see cref="Model"/> by, or null when it is not renamed.</summary>
+    public string? ProviderModel =>
+        Model is not null && Replica.Pool.Options.Provider?.ModelMap.TryGetValue(Model, out var mapped) == true && mapped != Model ? mapped : null;
+
+    /// <summary>Set by the transformer: a provider's error answer, to be answered in OpenAI's shape instead of passed on.</summary>
+    public OpenAIError? ProviderError { get; set; }
+
+    /// <summary>Set by the transformer while a provider's answer is copied: puts the service's model name back in it.</summary>
+    public ModelNameRewriter? Rewriter { get; set; }
+
+    /// <summary>
+    /// The body as a fresh stream YARP reads from the start; its buffer stays visible for the replica client. A provider
+    /// that knows the model by another name gets the body with that name, made once.
+    /// </summary>
+    public MemoryStream OpenBody()
+    {
+        var body = Body;
+        if (ProviderModel is { } mapped)
+        {
+            _providerBody ??= ModelNames.WithModel(body.AsSpan(), mapped);
+            if (_providerBody is not null)
+            {
+                body = _providerBody;
+            }
+        }
+
+        return new(body.Array!, body.Offset, body.Count, writable: false, publiclyVisible: true);
+    }
 
     /// <summary>Moves on to the next attempt, on <paramref name="next"/>, whose slot the caller reserved.</summary>
     public void Retry(Replica next)
@@ -84,5 +115,6 @@ internal sealed class ForwardingAttempt
         Number++;
         HeldBack = false;
         DeferredAbort = null;
+        ProviderError = null;
     }
 }

@@ -54,8 +54,11 @@ internal sealed class ReplicaAnswerTransformer : HttpTransformer
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
         var attempt = httpContext.Features.Get<ForwardingAttempt>();
-        if (proxyResponse?.StatusCode == HttpStatusCode.ServiceUnavailable && attempt is not null)
+        var provider = attempt?.Replica.Pool.IsProvider == true;
+        if (attempt is not null && (proxyResponse?.StatusCode == HttpStatusCode.ServiceUnavailable
+            || (provider && proxyResponse?.StatusCode == HttpStatusCode.TooManyRequests)))
         {
+            // A provider's 429 after its client's retries is a refusal too: the request waits for a GPU instead.
             // No header and no byte of it reaches the client; the forwarder places the request elsewhere or answers itself.
             attempt.HeldBack = true;
             return false;
@@ -68,7 +71,30 @@ internal sealed class ReplicaAnswerTransformer : HttpTransformer
             return false;
         }
 
+        if (provider && proxyResponse is { StatusCode: >= HttpStatusCode.BadRequest })
+        {
+            // A hosted API's own error shape and wording are not the gateway's: answered in OpenAI's shape instead.
+            attempt!.ProviderError = await ProviderErrors.ReadAsync(attempt.Replica.Pool, proxyResponse, cancellationToken);
+            return false;
+        }
+
         var copyBody = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        if (provider && copyBody)
+        {
+            ProviderErrors.RemoveAccountHeaders(httpContext.Response.Headers);
+            if (attempt!.ProviderModel is { } mapped)
+            {
+                // The provider's name for the model goes back to the client's, in a plain answer and in every event.
+                var rewriter = new ModelNameRewriter(httpContext.Response.Body, mapped, attempt.Model!);
+                if (rewriter.ChangesLength)
+                {
+                    httpContext.Response.ContentLength = null;
+                }
+
+                attempt.Rewriter = rewriter;
+                httpContext.Response.Body = rewriter;
+            }
+        }
 
         // The client gets the gateway's id, whatever the replica echoed (it was sent the same one; a second copy would
         // make the header a list).

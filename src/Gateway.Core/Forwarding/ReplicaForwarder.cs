@@ -8,6 +8,7 @@ using Gateway.Health;
 using Gateway.Model;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Logging;
+using Polly.CircuitBreaker;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;
@@ -26,6 +27,7 @@ internal sealed partial class ReplicaForwarder
 {
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _client;
+    private readonly ProviderClients _providers;
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ReplicaAnswerTransformer _transformer;
     private readonly ReplicaHealthMonitor _health;
@@ -44,6 +46,7 @@ internal sealed partial class ReplicaForwarder
         ForwardingOptions options,
         ForwardedHeadersOptions forwarded,
         BackendKeys backendKeys,
+        ProviderClients providers,
         ReplicaHealthMonitor health,
         GatewayMetrics metrics,
         ILogger<ReplicaForwarder> logger)
@@ -51,6 +54,7 @@ internal sealed partial class ReplicaForwarder
         _metrics = metrics;
         _forwarder = forwarder;
         _client = new ReplicaHttpClientFactory(options).CreateClient();
+        _providers = providers;
         _requestConfig = new ForwarderRequestConfig
         {
             // vLLM speaks HTTP/1.1; the activity timeout bounds the wait for the first byte and any silence after it.
@@ -90,12 +94,32 @@ internal sealed partial class ReplicaForwarder
                 ForwarderError error;
                 try
                 {
-                    error = await _forwarder.SendAsync(context, replica.DestinationPrefix, _client, _requestConfig, _transformer, _drainOver.Token);
+                    var client = replica.Pool.IsProvider ? _providers.For(replica.Pool) : _client;
+                    error = await _forwarder.SendAsync(context, replica.DestinationPrefix, client, _requestConfig, _transformer, _drainOver.Token);
+                    if (attempt.Rewriter is { } rewriter && !context.RequestAborted.IsCancellationRequested)
+                    {
+                        await rewriter.CompleteAsync(context.RequestAborted);
+                    }
                 }
                 finally
                 {
+                    if (attempt.Rewriter is { } rewriter)
+                    {
+                        context.Response.Body = rewriter.Inner;
+                        attempt.Rewriter = null;
+                    }
+
                     attempt.DeferredAbort?.Restore(context);
                     replica.Release();
+                }
+
+                if (attempt.ProviderError is { } providerError)
+                {
+                    // Nothing of the provider's answer went out; the gateway answers in OpenAI's shape.
+                    LogProviderError(_logger, replica.Id, providerError.Code, providerError.StatusCode);
+                    ResetResponse(context);
+                    await providerError.WriteAsync(context.Response);
+                    return replica;
                 }
 
                 if (attempt.AnswerTooLarge)
@@ -342,7 +366,10 @@ internal sealed partial class ReplicaForwarder
             if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded }
                 || e is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded }
                 || e is SocketException
-                || e is TimeoutException)
+                || e is TimeoutException
+
+                // A provider's circuit is open: nothing was sent.
+                || e is BrokenCircuitException)
             {
                 return true;
             }
@@ -385,6 +412,9 @@ internal sealed partial class ReplicaForwarder
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Answer from {Replica} exceeded {MaxAnswerBytes} bytes and was ended by the gateway")]
     private static partial void LogAnswerTooLarge(ILogger logger, string replica, long maxAnswerBytes);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Provider {Replica} answered an error; the client gets {Code} ({Status}) in OpenAI's shape")]
+    private static partial void LogProviderError(ILogger logger, string replica, string code, int status);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Stream from {Replica} ended with an error event")]
     private static partial void LogStreamEndedWithError(ILogger logger, string replica);

@@ -36,6 +36,12 @@ internal sealed partial class ReplicaHealthMonitor : BackgroundService
         {
             foreach (var pool in service.Pools)
             {
+                if (pool.IsProvider)
+                {
+                    // A hosted API has no /health; its circuit breaker takes it out and lets it back (ProviderClients).
+                    continue;
+                }
+
                 _pools[pool] = new PoolProbe(HealthPolicy.From(pool.Options.Health), ClientName(service.Options, pool.Options));
             }
         }

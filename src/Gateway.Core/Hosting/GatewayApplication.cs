@@ -98,6 +98,8 @@ public static class GatewayApplication
 
         // Read now, so an unset variable or an unreadable file stops the start with the key to fix.
         services.AddSingleton(BackendKeys.Read(options));
+        services.AddSingleton(ProviderTrust.Read(options));
+        services.AddSingleton<ProviderClients>();
         services.AddSingleton(sp => new ServiceQueues(sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), Random.Shared, options.Classes));
         services.AddHttpForwarder();
         services.AddSingleton<ReplicaForwarder>();

@@ -42,7 +42,7 @@ internal sealed partial class LoadScraper(
             foreach (var pool in service.Pools)
             {
                 var load = pool.Options.Load;
-                if (load.Enabled)
+                if (load.Enabled && !pool.IsProvider)
                 {
                     LogScrapingPool(logger, service.Name, pool.Name, load.ScrapeIntervalSeconds);
                     pools.Add(RunPoolAsync(pool, load, stoppingToken));

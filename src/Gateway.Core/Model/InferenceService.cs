@@ -13,6 +13,7 @@ public sealed class InferenceService
     private readonly int[] _waitingIn = new int[ClassCount];
     private readonly int[] _waitingForCloud = new int[ClassCount];
     private int _waiting;
+    private volatile bool _budgetSpent;
 
     /// <summary>The service <paramref name="options"/> describe, at <paramref name="index"/> in its topology.</summary>
     public InferenceService(ServiceOptions options, int index)
@@ -31,7 +32,64 @@ public sealed class InferenceService
             pools.Add(new Pool(pool, options.Name, options.Namespace));
         }
 
-        Pools = [.. pools.OrderBy(p => p.Priority)];
+        // GPU tiers first, then the hosted APIs: a provider takes only what no GPU replica can.
+        Pools = [.. pools.OrderBy(p => p.IsProvider).ThenBy(p => p.Priority)];
+        foreach (var pool in Pools)
+        {
+            if (pool.Role == PoolRole.Bridge)
+            {
+                Bridges = [.. Bridges, pool];
+            }
+        }
+    }
+
+    /// <summary>The service's <see cref="PoolRole.Bridge"/> pools, which placement passes over until a request has waited long enough.</summary>
+    public IReadOnlyList<Pool> Bridges { get; } = [];
+
+    /// <summary>
+    /// Whether the service has spent its <see cref="ServiceOptions.Budget"/> over the last hour: its providers take
+    /// nothing new and its cloud pools are not scaled out. Set by the cost meter.
+    /// </summary>
+    public bool BudgetSpent
+    {
+        get => _budgetSpent;
+        internal set => _budgetSpent = value;
+    }
+
+    /// <summary>
+    /// Whether a bridge may take requests kept waiting: GPU cloud capacity is on its way (an elastic pool wants more
+    /// replicas than it has ready) or cannot grow (every elastic pool is at its maximum, or the budget is spent), and the
+    /// budget allows. Once the replicas asked for are ready, it is false again: the bridge takes nothing new.
+    /// </summary>
+    public bool BridgeOpen
+    {
+        get
+        {
+            if (_budgetSpent)
+            {
+                return false;
+            }
+
+            var elastic = false;
+            var allAtMax = true;
+            foreach (var pool in Pools)
+            {
+                if (pool.Scaling is not { } scaling || pool.IsProvider)
+                {
+                    continue;
+                }
+
+                elastic = true;
+                if (pool.DesiredReplicas > pool.ReadyCount)
+                {
+                    return true;
+                }
+
+                allAtMax &= pool.DesiredReplicas >= scaling.MaxReplicas;
+            }
+
+            return !elastic || allAtMax;
+        }
     }
 
     /// <summary>The service's configuration.</summary>

@@ -13,6 +13,7 @@ public sealed class Pool
     private volatile Replica[] _replicas = [];
     private volatile ICapacityListener[] _listeners = [];
     private int _nextId;
+    private volatile int _desiredReplicas;
 
     /// <summary>The pool <paramref name="options"/> describe, in service <paramref name="serviceName"/> of <paramref name="serviceNamespace"/>.</summary>
     public Pool(PoolOptions options, string serviceName, string serviceNamespace)
@@ -23,18 +24,28 @@ public sealed class Pool
         ServiceNamespace = serviceNamespace;
         Priority = options.Priority;
         Location = options.Location ?? (options.Priority == 0 ? PoolLocation.OnPrem : PoolLocation.Cloud);
-        CapacityPerReplica = options.CapacityPerReplica;
+        Role = options.Role ?? PoolRole.Gpu;
+        IsProvider = options.Provider is not null;
+
+        // A hosted API is one destination whose capacity is the concurrency the gateway allows itself there.
+        CapacityPerReplica = options.Provider?.MaxConcurrency ?? options.CapacityPerReplica;
 
         // An elastic pool starts at, and needs for readiness, only its scaling minimum: the controller grows it.
-        MinReplicas = options.Scaling?.MinReplicas ?? options.Process?.Replicas ?? options.Static.Count;
+        MinReplicas = IsProvider ? 1 : options.Scaling?.MinReplicas ?? options.Process?.Replicas ?? options.Static.Count;
 
         // A fixed pool's count is its configuration's, except on Kubernetes, where the cluster decides it.
         MaxReplicas = options.Scaling?.MaxReplicas ?? (options.Kubernetes is null ? MinReplicas : null);
-        DesiredReplicas = MinReplicas;
+        _desiredReplicas = MinReplicas;
     }
 
     /// <summary>Where its replicas run: an <see cref="Residency.OnPremOnly"/> tenant is placed only on <see cref="PoolLocation.OnPrem"/> pools.</summary>
     public PoolLocation Location { get; }
+
+    /// <summary>What the pool is for in placement: GPU tiers by priority, then an overflow provider; a bridge only for requests kept waiting.</summary>
+    public PoolRole Role { get; }
+
+    /// <summary>Whether the pool is a hosted API (<see cref="PoolOptions.Provider"/>): one destination, no probes, no scraping, priced per token.</summary>
+    public bool IsProvider { get; }
 
     /// <summary>The pool's configuration, so that control loops walk the topology rather than join configuration to it by name.</summary>
     public PoolOptions Options { get; }
@@ -67,7 +78,20 @@ public sealed class Pool
     public int? MaxReplicas { get; }
 
     /// <summary>Replicas the pool should have now: its configured count until a scale controller says otherwise.</summary>
-    public int DesiredReplicas { get; internal set; }
+    public int DesiredReplicas
+    {
+        get => _desiredReplicas;
+        internal set
+        {
+            var more = value > _desiredReplicas;
+            _desiredReplicas = value;
+            if (more)
+            {
+                // Replicas on their way open the service's bridge to requests already kept waiting.
+                OnCapacityFreed();
+            }
+        }
+    }
 
     /// <summary>The current replicas, in the order they were added.</summary>
     public IReadOnlyList<Replica> Replicas => _replicas;

@@ -24,9 +24,11 @@ public sealed class Replica
         _state = state;
         Health = new ReplicaHealth(this);
 
-        // Built once: YARP would otherwise concatenate and parse a Uri on every forwarded request.
-        ChatCompletionsAddress = new Uri(DestinationPrefix + "/v1/chat/completions");
-        CompletionsAddress = new Uri(DestinationPrefix + "/v1/completions");
+        // Built once: YARP would otherwise concatenate and parse a Uri on every forwarded request. A hosted API's base
+        // URL holds its version (https://api.example.com/v1), as OpenAI's SDKs take it; a vLLM server's is its root.
+        var apiBase = pool.IsProvider ? address.AbsoluteUri.TrimEnd('/') : DestinationPrefix + "/v1";
+        ChatCompletionsAddress = new Uri(apiBase + "/chat/completions");
+        CompletionsAddress = new Uri(apiBase + "/completions");
     }
 
     /// <summary>A name unique in its pool, e.g. <c>on-prem-1</c>.</summary>

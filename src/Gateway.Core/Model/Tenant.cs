@@ -39,5 +39,5 @@ public sealed class Tenant
     public bool MayUse(InferenceService service) => _services is null || _services.Contains(service.Name);
 
     /// <summary>Whether its requests may run on <paramref name="pool"/>.</summary>
-    public bool MayRunOn(Pool pool) => Residency == Residency.Any || pool.Location == PoolLocation.OnPrem;
+    public bool MayRunOn(Pool pool) => Residency == Residency.Any || (pool.Location == PoolLocation.OnPrem && !pool.IsProvider);
 }

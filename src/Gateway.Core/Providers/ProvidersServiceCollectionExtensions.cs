@@ -6,7 +6,7 @@ namespace Gateway.Providers;
 internal static class ProvidersServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the built-in provider kinds (<c>Static</c>, <c>Process</c>, <c>Webhook</c>) and the hosted
+    /// Registers the built-in provider kinds (<c>Static</c>, <c>Process</c>, <c>Webhook</c>, <c>Provider</c>) and the hosted
     /// <see cref="ReplicaProviders"/> that makes and starts one provider per pool; and one webhook client per
     /// webhook-scaled pool, each with its own resilience pipeline, since options differ per pool. Hosts add other
     /// kinds by registering an <see cref="IReplicaProviderFactory"/>.
@@ -36,6 +36,7 @@ internal static class ProvidersServiceCollectionExtensions
         services.AddSingleton<IReplicaProviderFactory, StaticProviderFactory>();
         services.AddSingleton<IReplicaProviderFactory, ProcessProviderFactory>();
         services.AddSingleton<IReplicaProviderFactory, WebhookProviderFactory>();
+        services.AddSingleton<IReplicaProviderFactory, Hosted.HostedApiProviderFactory>();
         services.AddSingleton<ReplicaProviders>();
         return services.AddHostedService(sp => sp.GetRequiredService<ReplicaProviders>());
     }

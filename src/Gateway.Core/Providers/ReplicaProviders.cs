@@ -19,6 +19,9 @@ public sealed class ReplicaProviders : IHostedService
     /// <summary>A pool's replicas are started by a webhook's receiver at the pool's Static addresses.</summary>
     public const string WebhookKind = "Webhook";
 
+    /// <summary>A pool's one replica is a hosted OpenAI-compatible API.</summary>
+    public const string ProviderKind = "Provider";
+
     /// <summary>A pool's replicas are a Kubernetes service's pods.</summary>
     public const string KubernetesKind = "Kubernetes";
 
@@ -46,7 +49,8 @@ public sealed class ReplicaProviders : IHostedService
 
     /// <summary>The kind of provider <paramref name="options"/> ask for.</summary>
     public static string KindOf(PoolOptions options) =>
-        options.Kubernetes is not null ? KubernetesKind
+        options.Provider is not null ? ProviderKind
+        : options.Kubernetes is not null ? KubernetesKind
         : options.Process is not null ? ProcessKind
         : options.Scaling?.Webhook is not null ? WebhookKind
         : StaticKind;

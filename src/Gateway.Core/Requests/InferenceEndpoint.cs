@@ -249,6 +249,7 @@ internal sealed partial class InferenceEndpoint(
         try
         {
             attempt.Body = (withUsage ?? body).Bytes;
+            attempt.Model = inference.Model;
             served = await forwarder.ForwardAsync(context, attempt);
             await observer.CompleteAsync(context.RequestAborted);
         }

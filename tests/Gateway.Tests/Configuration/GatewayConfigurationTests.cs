@@ -134,7 +134,7 @@ public sealed class GatewayConfigurationTests
         var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfiguration.Load(configuration));
 
         Assert.Equal(
-            ["Gateway:Services:0:Pools:0:CapacityPerReplicas: unknown setting (known here: Name, Priority, Location, BackendKeyEnv, BackendKeyFile, CapacityPerReplica, Static, Process, Kubernetes, Load, Health, Scaling)"],
+            ["Gateway:Services:0:Pools:0:CapacityPerReplicas: unknown setting (known here: Name, Priority, Location, BackendKeyEnv, BackendKeyFile, CapacityPerReplica, Static, Process, Kubernetes, Load, Health, Scaling, Provider, Role, Bridge, Cost)"],
             e.Errors);
     }
 

@@ -221,7 +221,7 @@ public sealed class GatewayOptionsValidatorTests
         var options = Valid();
         options.Services[0].Pools[1].Static = ["http://10.0.1.1:8000"];
 
-        AssertOnlyError(options, "Gateway:Services:0:Pools:1: give exactly one replica source: Static (addresses), Process (a command) or Kubernetes (a service's pods)");
+        AssertOnlyError(options, "Gateway:Services:0:Pools:1: give exactly one replica source: Static (addresses), Process (a command), Kubernetes (a service's pods) or Provider (a hosted API)");
     }
 
     [Fact]
@@ -230,7 +230,7 @@ public sealed class GatewayOptionsValidatorTests
         var options = Valid();
         options.Services[0].Pools[0].Static = [];
 
-        AssertOnlyError(options, "Gateway:Services:0:Pools:0: give exactly one replica source: Static (addresses), Process (a command) or Kubernetes (a service's pods)");
+        AssertOnlyError(options, "Gateway:Services:0:Pools:0: give exactly one replica source: Static (addresses), Process (a command), Kubernetes (a service's pods) or Provider (a hosted API)");
     }
 
     [Fact]
@@ -239,7 +239,7 @@ public sealed class GatewayOptionsValidatorTests
         var options = Valid();
         options.Services[0].Pools[1].Kubernetes = new KubernetesSourceOptions { ServiceName = "qwen", Port = "http", PoolLabelValue = "np-cloud" };
 
-        AssertOnlyError(options, "Gateway:Services:0:Pools:1: give exactly one replica source: Static (addresses), Process (a command) or Kubernetes (a service's pods)");
+        AssertOnlyError(options, "Gateway:Services:0:Pools:1: give exactly one replica source: Static (addresses), Process (a command), Kubernetes (a service's pods) or Provider (a hosted API)");
     }
 
     [Fact]
