@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using Gateway.Configuration;
 using Gateway.Model;
+using Gateway.Providers.Hosted;
 
 namespace Gateway.Forwarding;
 
@@ -31,7 +31,7 @@ internal sealed class BackendKeys
     /// <see cref="GatewayConfigurationException"/> naming each key path whose variable is unset or empty, or whose file
     /// cannot be read, is empty, or holds what a header cannot carry.
     /// </summary>
-    public static BackendKeys Read(GatewayOptions options, Func<string, string?>? environment = null)
+    public static BackendKeys Read(GatewayOptions options, Func<string, string?>? environment = null, ProviderTrust? trust = null)
     {
         var keys = new Dictionary<PoolOptions, string>();
         var errors = new List<string>();
@@ -46,10 +46,10 @@ internal sealed class BackendKeys
                 {
                     keys[pool] = key;
                 }
-                else if (pool.Provider?.StandIn is not null && pool.Provider is { ApiKeyEnv: null, ApiKeyFile: null })
+                else if (trust?.StandInFor(pool)?.ApiKey is { } made)
                 {
                     // A stand-in the gateway starts itself gets a key made for this run, so it is never reached without one.
-                    keys[pool] = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+                    keys[pool] = made;
                 }
             }
         }

@@ -6,6 +6,7 @@ using Gateway.Health;
 using Gateway.Load;
 using Gateway.Model;
 using Gateway.Providers;
+using Gateway.Providers.Hosted;
 using Gateway.Requests;
 using Gateway.Scaling;
 using Gateway.Telemetry;
@@ -97,8 +98,9 @@ public static class GatewayApplication
         services.AddSingleton(new TenantDirectory(options));
 
         // Read now, so an unset variable or an unreadable file stops the start with the key to fix.
-        services.AddSingleton(BackendKeys.Read(options));
-        services.AddSingleton(ProviderTrust.Read(options));
+        var trust = ProviderTrust.Read(options);
+        services.AddSingleton(trust);
+        services.AddSingleton(BackendKeys.Read(options, trust: trust));
         services.AddSingleton<ProviderClients>();
         services.AddSingleton(sp => new ServiceQueues(sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), Random.Shared, options.Classes));
         services.AddHttpForwarder();

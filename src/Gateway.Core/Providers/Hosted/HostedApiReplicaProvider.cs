@@ -5,7 +5,7 @@ namespace Gateway.Providers.Hosted;
 /// <summary>
 /// A hosted OpenAI-compatible API (<see cref="Configuration.PoolOptions.Provider"/>) as its pool's one replica, at the
 /// API's base URL, ready from the start: it has no <c>/health</c> to probe; its circuit breaker takes it out of
-/// placement and lets it back (see <see cref="Forwarding.ProviderClients"/>).
+/// placement and lets it back (the forwarding's provider clients).
 /// </summary>
 internal sealed class HostedApiReplicaProvider(Pool pool) : IReplicaProvider
 {

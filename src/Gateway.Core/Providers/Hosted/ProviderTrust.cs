@@ -2,14 +2,14 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Configuration;
 
-namespace Gateway.Forwarding;
+namespace Gateway.Providers.Hosted;
 
 /// <summary>
 /// The certificates each provider pool's TLS connections are validated against, read once at start: the roots of
 /// <see cref="ProviderSourceOptions.CaFile"/> (a private CA) in place of the system's, or, for a
 /// <see cref="ProviderSourceOptions.StandIn"/>, a certificate made for this run for the loopback host, written with its
-/// key to a folder only this user can read, for the stand-in to serve. Pools with neither trust the system's roots.
-/// Host names are checked in every case.
+/// key to a folder only this user can read, for the stand-in to serve, with an API key made for this run when the pool
+/// names none. Pools with neither trust the system's roots. Host names are checked in every case.
 /// </summary>
 internal sealed class ProviderTrust : IDisposable
 {
@@ -69,7 +69,8 @@ internal sealed class ProviderTrust : IDisposable
                 else if (provider.StandIn is not null)
                 {
                     folder ??= Directory.CreateTempSubdirectory("gateway-stand-in-").FullName;
-                    var made = StandInCertificate.Make(folder, $"{options.Services[s].Name}-{pools[p].Name}", new Uri(provider.BaseUrl).Host);
+                    var made = StandInCertificate.Make(folder, $"{options.Services[s].Name}-{pools[p].Name}", new Uri(provider.BaseUrl).Host)
+                        with { ApiKey = provider is { ApiKeyEnv: null, ApiKeyFile: null } ? Convert.ToHexString(RandomNumberGenerator.GetBytes(24)) : null };
                     standIns[pools[p]] = made;
                     roots[pools[p]] = [made.Certificate];
                 }
@@ -112,6 +113,9 @@ internal sealed class ProviderTrust : IDisposable
 /// <summary>A certificate made for a stand-in provider: its PEM files, and the certificate the gateway trusts.</summary>
 internal sealed record StandInCertificate(string CertFile, string KeyFile, X509Certificate2 Certificate)
 {
+    /// <summary>The API key made for the stand-in when its pool names none; never logged, never in JSON.</summary>
+    public string? ApiKey { get; init; }
+
     /// <summary>Makes a self-signed certificate for <paramref name="host"/> (and localhost, 127.0.0.1, ::1), valid a week, in <paramref name="folder"/>.</summary>
     public static StandInCertificate Make(string folder, string name, string host)
     {
