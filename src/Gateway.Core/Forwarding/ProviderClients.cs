@@ -125,13 +125,15 @@ internal sealed partial class ProviderClients : IDisposable
 
     /// <summary>
     /// What is tried again: a lost connection, a 429 or 503 whose <c>Retry-After</c> (if any) is short enough, a 500,
-    /// 502 or 504. Not an attempt that timed out: the provider may be generating that answer and would be paid twice.
+    /// 502 or 504. Not an attempt that timed out (a <see cref="TimeoutRejectedException"/>): the provider may be generating
+    /// that answer and would be paid twice; nor an open circuit (a <see cref="BrokenCircuitException"/>).
     /// </summary>
     private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome)
     {
         if (outcome.Exception is { } exception)
         {
-            return exception is HttpRequestException && exception is not TimeoutRejectedException && exception is not BrokenCircuitException;
+            // A certificate refused is refused again.
+            return exception is HttpRequestException { HttpRequestError: not HttpRequestError.SecureConnectionError };
         }
 
         var response = outcome.Result!;

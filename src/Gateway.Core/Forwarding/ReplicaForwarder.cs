@@ -90,7 +90,14 @@ internal sealed partial class ReplicaForwarder
             while (true)
             {
                 var replica = attempt.Replica;
-                context.Request.Body = attempt.OpenBody();
+                var body = attempt.OpenBody();
+                context.Request.Body = body;
+                if (context.Request.ContentLength is not null)
+                {
+                    // A provider may get the body with its own name for the model, so of another length.
+                    context.Request.ContentLength = body.Length;
+                }
+
                 ForwarderError error;
                 try
                 {
