@@ -42,7 +42,7 @@ internal static class PoolOptionsValidator
         ProviderOptionsValidator.CheckRole(errors, pool, path);
         CheckSource(errors, pool, path);
         LoadOptionsValidator.Check(errors, pool.Load, $"{path}:Load");
-        if (pool.Scaling is { } scaling)
+        if (pool.Scaling is { } scaling && pool.Provider is null)
         {
             ScalingOptionsValidator.Check(errors, scaling, $"{path}:Scaling");
             ScalingOptionsValidator.CheckScaler(errors, pool, path);
