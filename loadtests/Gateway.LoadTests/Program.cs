@@ -56,6 +56,7 @@ internal static class Program
                 "compare" => await Compare(options, interrupted.Token),
                 "chaos" => await Chaos(options, interrupted.Token),
                 "tenants" => await Tenants(options, interrupted.Token),
+                "bridge" => await Bridge(options, interrupted.Token),
                 _ => await Overhead(options, interrupted.Token),
             };
             var path = options.ReportPath ?? Repository.DefaultReportPath(options.Drill, options.Short, startedAt);
@@ -108,6 +109,12 @@ internal static class Program
     {
         var chaos = await ChaosDrill.RunAsync(options, cancellationToken);
         return (chaos, ChaosMarkdown.Render(chaos));
+    }
+
+    private static async Task<(object, string)> Bridge(DrillOptions options, CancellationToken cancellationToken)
+    {
+        var columns = await BridgeDrill.RunAsync(options, cancellationToken);
+        return (columns, PeakMarkdown.Render(columns));
     }
 
     private static async Task<(object, string)> Tenants(DrillOptions options, CancellationToken cancellationToken)

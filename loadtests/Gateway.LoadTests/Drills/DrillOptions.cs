@@ -20,6 +20,8 @@ internal sealed record DrillOptions
                               scaler-failure, sigterm; every request completed, a clean error, lost or refused
                    tenants    tenants with keys, each phase against a fresh demo: priority (a Critical tenant's TTFT alone and
                               under a Sheddable flood), fairness (two Standard tenants at 1:10), residency (OnPremOnly under spill)
+                   bridge     peak against config/examples/bridge.json with the provider bridge, without it (gpu-only), and
+                              with a tiny budget: TTFT, queue wait, shares, cloud replica-seconds, cost per pool
           --short                 a few-seconds form (what CI runs)
           --duration TIME         load duration (2m, 30s, 500ms; a bare number is seconds; tenants: each phase's load)
           --concurrency N         clients of a closed loop (peak, chaos: 5; overhead: 32)
@@ -31,11 +33,13 @@ internal sealed record DrillOptions
           --streams N             overhead: concurrent streams of the memory phase (2000)
           --gateway-url URL       peak: use this running gateway instead of starting one
           --admin-url URL         peak: its admin listener (for /metrics and /admin/status)
-          --config PATH           gateway configuration the drill starts (default: the repository's config/gateway.json)
+          --config PATH           gateway configuration the drill starts (default: the repository's config/gateway.json;
+                                  bridge: config/examples/bridge.json)
           --set KEY=VALUE         extra gateway override, e.g. --set Gateway:Services:0:Queue:MaxWaiting=10 (repeatable)
           --sample-interval TIME  between two scrapes of /metrics (1s; short: 250ms)
           --settle-timeout TIME   longest wait for the cloud pool back at its minimum after the load (3m; seed side 7m; short: 30s)
-          --sides LIST            compare: which sides, in order (spillover,roundrobin,seed, the default)
+          --sides LIST            compare: which sides, in order (spillover,roundrobin,seed, the default);
+                                  bridge: bridge,gpu-only,budget (the default)
           --phases LIST           chaos: which phases, in order (kill,stall,503,mid-stream-kill,scaler-failure,sigterm, the default);
                                   tenants: priority,fairness,residency (the default)
           --report PATH           JSON report (default loadtests/results/DRILL-UTCSTAMP.json)
@@ -86,13 +90,13 @@ internal sealed record DrillOptions
     {
         if (args.Count == 0 || args[0].StartsWith('-'))
         {
-            throw new FormatException("name a drill: peak, compare, overhead, chaos or tenants");
+            throw new FormatException("name a drill: peak, compare, overhead, chaos, tenants or bridge");
         }
 
         var options = new DrillOptions { Drill = args[0] };
-        if (options.Drill is not ("peak" or "compare" or "overhead" or "chaos" or "tenants"))
+        if (options.Drill is not ("peak" or "compare" or "overhead" or "chaos" or "tenants" or "bridge"))
         {
-            throw new FormatException($"unknown drill '{options.Drill}': peak, compare, overhead, chaos or tenants");
+            throw new FormatException($"unknown drill '{options.Drill}': peak, compare, overhead, chaos, tenants or bridge");
         }
 
         var overrides = new List<string>();
@@ -118,7 +122,7 @@ internal sealed record DrillOptions
                 "--sample-interval" => options with { SampleInterval = Time(flag, Value()) },
                 "--settle-timeout" => options with { SettleTimeout = Time(flag, Value(), allowZero: true) },
                 "--report" => options with { ReportPath = Path.GetFullPath(Value()) },
-                "--sides" => options with { Sides = NameList(flag, Value(), CompareDrill.SideNames, "side") },
+                "--sides" => options with { Sides = NameList(flag, Value(), options.Drill == "bridge" ? BridgeDrill.SideNames : CompareDrill.SideNames, "side") },
                 "--phases" => options with { Phases = NameList(flag, Value(), options.Drill == "tenants" ? Tenants.TenantsDrill.PhaseNames : Chaos.ChaosDrill.PhaseNames, "phase") },
                 _ => throw new FormatException($"unknown option '{flag}'"),
             };
@@ -134,9 +138,9 @@ internal sealed record DrillOptions
             throw new FormatException($"--gateway-url: {options.Drill} starts gateways of its own configuration; only peak runs against a running one");
         }
 
-        if (options.Sides is not null && options.Drill != "compare")
+        if (options.Sides is not null && options.Drill is not ("compare" or "bridge"))
         {
-            throw new FormatException("--sides goes with compare");
+            throw new FormatException("--sides goes with compare or bridge");
         }
 
         if (options.Phases is not null && options.Drill is not ("chaos" or "tenants"))

@@ -13,6 +13,7 @@ internal sealed record PeakFigures(
     IReadOnlyDictionary<string, double> ServedByPool,
     double OnPremShare,
     double CloudShare,
+    double ProviderShare,
     double OnPremFullShareOfSamples,
     double? FirstQueuedAt,
     double? FirstScaleOutAt,
@@ -26,6 +27,8 @@ internal sealed record PeakFigures(
     double SampledUntil,
     double? BackToMinAfterLoadSeconds,
     PeakFigures.GatewayTtft GatewayTtftMs,
+    PeakFigures.GatewayTtft QueueWaitMs,
+    IReadOnlyDictionary<string, double> CostByPool,
     IReadOnlyList<PeakFigures.TimelinePoint> Timeline)
 {
     private const string Requests = "gateway_requests_total";
@@ -37,6 +40,7 @@ internal sealed record PeakFigures(
     private const string InFlight = "gateway_requests_in_flight";
     private const string Capacity = "gateway_pool_capacity";
     private const string TtftBucket = "gateway_time_to_first_token_seconds_bucket";
+    private const string Cost = "gateway_cost_total";
 
     /// <summary>
     /// Reads the figures from <paramref name="samples"/> of <paramref name="layout"/>'s service, taken every
@@ -56,7 +60,11 @@ internal sealed record PeakFigures(
         var served = layout.Pools.ToDictionary(p => p.Name, p => last.Sum(Requests, service, ("pool", p.Name)) - first.Sum(Requests, service, ("pool", p.Name)));
         var onPremServed = onPrem.Sum(p => served[p]);
         var cloudServed = cloud.Sum(p => served[p]);
-        var total = onPremServed + cloudServed;
+        var providerServed = layout.Providers.Sum(p => served[p.Name]);
+        var total = onPremServed + cloudServed + providerServed;
+
+        // What each pool cost over the span (0 where the gateway prices nothing), in the configuration's currency.
+        var cost = layout.Pools.ToDictionary(p => p.Name, p => Math.Round(last.Sum(Cost, service, ("pool", p.Name)) - first.Sum(Cost, service, ("pool", p.Name)), 4));
 
         // Queued: a request waiting at the scrape, or one that waited (more than the first bucket's 1 ms) in between.
         double Waited(MetricsSample s) => s.Sum(QueueWaitCount, service) - s.Sum(QueueWaitBucket, service, ("le", "0.001"));
@@ -87,6 +95,7 @@ internal sealed record PeakFigures(
             served,
             Share(onPremServed, total),
             Share(cloudServed, total),
+            Share(providerServed, total),
             duringLoad.Count == 0 ? 0 : Math.Round((double)full / duringLoad.Count, 3),
             firstQueued,
             firstScaleOut,
@@ -100,6 +109,8 @@ internal sealed record PeakFigures(
             Math.Round(last.At, 3),
             backToMin is null ? null : Math.Round(backToMin.Value - loadEndedAt, 3),
             GatewayTtft.From(first, last, layout.Service),
+            GatewayTtft.From(first, last, layout.Service, QueueWaitBucket),
+            cost,
             [.. samples.Select(s => new TimelinePoint(
                 s.At,
                 s.Sum(QueueDepth, service),
@@ -123,26 +134,26 @@ internal sealed record PeakFigures(
         samples.FirstOrDefault(condition)?.At;
 
     /// <summary>
-    /// The gateway's own TTFT histogram over the load (the difference of two scrapes, every pool), read as Prometheus'
+    /// One of the gateway's histograms (TTFT, or queue wait) over the load (the difference of two scrapes, every pool), read as Prometheus'
     /// <c>histogram_quantile</c> does: linear inside the bucket, so the figure is as coarse as the buckets (10 ms..60 s).
     /// </summary>
     internal sealed record GatewayTtft(double Count, double? P50, double? P90, double? P99)
     {
-        public static GatewayTtft From(MetricsSample before, MetricsSample after, string service)
+        public static GatewayTtft From(MetricsSample before, MetricsSample after, string service, string histogram = TtftBucket)
         {
-            var buckets = Buckets(after, service);
-            var earlier = Buckets(before, service);
+            var buckets = Buckets(after, service, histogram);
+            var earlier = Buckets(before, service, histogram);
             var delta = buckets.Select(b => (Le: b.Key, Count: b.Value - earlier.GetValueOrDefault(b.Key))).OrderBy(b => b.Le).ToList();
             var count = delta.Count == 0 ? 0 : delta[^1].Count;
             return new GatewayTtft(count, Quantile(delta, 0.5), Quantile(delta, 0.9), Quantile(delta, 0.99));
         }
 
-        private static Dictionary<double, double> Buckets(MetricsSample sample, string service)
+        private static Dictionary<double, double> Buckets(MetricsSample sample, string service, string histogram)
         {
             var buckets = new Dictionary<double, double>();
             foreach (var (key, value) in sample.Values)
             {
-                if (!key.StartsWith(TtftBucket + "{", StringComparison.Ordinal) || !key.Contains($"service=\"{service}\"", StringComparison.Ordinal))
+                if (!key.StartsWith(histogram + "{", StringComparison.Ordinal) || !key.Contains($"service=\"{service}\"", StringComparison.Ordinal))
                 {
                     continue;
                 }

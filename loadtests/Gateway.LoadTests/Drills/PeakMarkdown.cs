@@ -30,7 +30,17 @@ internal static class PeakMarkdown
         Row("TTFT p50 / p90 / p99 (ms), client", p => $"{MarkdownTable.Cell(p.Client.FirstTokenMs.P50)} / {MarkdownTable.Cell(p.Client.FirstTokenMs.P90)} / {MarkdownTable.Cell(p.Client.FirstTokenMs.P99)}");
         Row("TTFT p50 / p90 / p99 (ms), gateway histogram", p => p.Gateway is null ? null
             : $"{MarkdownTable.Cell(p.Gateway.GatewayTtftMs.P50)} / {MarkdownTable.Cell(p.Gateway.GatewayTtftMs.P90)} / {MarkdownTable.Cell(p.Gateway.GatewayTtftMs.P99)}");
+        Row("queue wait p50 / p90 / p99 (ms), gateway histogram", p => p.Gateway is null ? null
+            : $"{MarkdownTable.Cell(p.Gateway.QueueWaitMs.P50)} / {MarkdownTable.Cell(p.Gateway.QueueWaitMs.P90)} / {MarkdownTable.Cell(p.Gateway.QueueWaitMs.P99)}");
         Row("served on-prem / cloud", p => p.Gateway is null ? null : $"{p.Gateway.OnPremShare:P1} / {p.Gateway.CloudShare:P1}");
+        if (peaks.Any(p => p.Gateway?.ProviderShare > 0 || p.Gateway?.CostByPool.Values.Any(c => c > 0) == true))
+        {
+            Row("served by a provider", p => p.Gateway is null ? null : $"{p.Gateway.ProviderShare:P1}");
+            Row("cost by pool (currency units)", p => p.Gateway is null ? null
+                : string.Join(", ", p.Gateway.CostByPool.Select(c => $"{c.Key}: {MarkdownTable.Cell(c.Value)}")));
+            Row("cost, total", p => p.Gateway is null ? null : Math.Round(p.Gateway.CostByPool.Values.Sum(), 4));
+        }
+
         Row("on-prem full (share of samples in the load)", p => p.Gateway is null ? null : $"{p.Gateway.OnPremFullShareOfSamples:P0}");
         Row("first queued request (s after load start)", p => p.Gateway?.FirstQueuedAt);
         Row("first scale-out (s after load start)", p => p.Gateway?.FirstScaleOutAt);

@@ -15,6 +15,32 @@ internal static class Repository
         ? Path.Combine(root, "config", "gateway.json")
         : throw new FileNotFoundException("config/gateway.json not found (no Gateway.sln above the working folder); give --config PATH");
 
+    /// <summary>The bridge example, <c>config/examples/bridge.json</c>.</summary>
+    public static string BridgeConfigPath => Root is { } root
+        ? Path.Combine(root, "config", "examples", "bridge.json")
+        : throw new FileNotFoundException("config/examples/bridge.json not found (no Gateway.sln above the working folder); give --config PATH");
+
+    /// <summary>Overrides that set <paramref name="key"/> (e.g. <c>Bridge:MaxQueueWaitMs</c>) of every pool whose <c>Role</c> is <c>Bridge</c>.</summary>
+    public static IReadOnlyList<string> BridgeOverrides(string configPath, string key, string value)
+    {
+        using var config = Read(configPath);
+        var overrides = new List<string>();
+        var services = config.RootElement.GetProperty("Gateway").GetProperty("Services");
+        for (var s = 0; s < services.GetArrayLength(); s++)
+        {
+            var pools = services[s].GetProperty("Pools");
+            for (var p = 0; p < pools.GetArrayLength(); p++)
+            {
+                if (pools[p].TryGetProperty("Role", out var role) && role.GetString() == "Bridge")
+                {
+                    overrides.Add($"--Gateway:Services:{s}:Pools:{p}:{key}={value}");
+                }
+            }
+        }
+
+        return overrides.Count > 0 ? overrides : throw new InvalidOperationException($"{configPath}: no pool has Role Bridge");
+    }
+
     /// <summary><c>loadtests/results/DRILL[-short]-yyyyMMddTHHmmssZ.json</c> at the repository's root (or the working folder).</summary>
     public static string DefaultReportPath(string drill, bool isShort, DateTimeOffset now) => Path.Combine(
         Root is { } root ? Path.Combine(root, "loadtests", "results") : Directory.GetCurrentDirectory(),

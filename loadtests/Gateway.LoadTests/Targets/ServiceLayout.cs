@@ -3,14 +3,19 @@ using System.Text.Json;
 namespace Gateway.LoadTests.Targets;
 
 /// <summary>
-/// A service's pools as the gateway's <c>/admin/status</c> describes them. The pools of the lowest priority number are
-/// the on-prem tier; every other pool is the cloud (what is paid per replica-second).
+/// A service's pools as the gateway's <c>/admin/status</c> describes them. Of the GPU pools, those of the lowest priority
+/// number are the on-prem tier and every other one is the cloud (what is paid per replica-second); a pool of another
+/// role (a bridge or overflow provider, a hosted API paid per token) is neither.
 /// </summary>
 internal sealed record ServiceLayout(string Service, string Balancing, IReadOnlyList<PoolLayout> Pools)
 {
-    public IEnumerable<PoolLayout> OnPrem => Pools.Where(p => p.Priority == Pools.Min(q => q.Priority));
+    public IEnumerable<PoolLayout> Gpu => Pools.Where(p => p.Role == "gpu");
 
-    public IEnumerable<PoolLayout> Cloud => Pools.Where(p => p.Priority != Pools.Min(q => q.Priority));
+    public IEnumerable<PoolLayout> OnPrem => Gpu.Where(p => p.Priority == Gpu.Min(q => q.Priority));
+
+    public IEnumerable<PoolLayout> Cloud => Gpu.Where(p => p.Priority != Gpu.Min(q => q.Priority));
+
+    public IEnumerable<PoolLayout> Providers => Pools.Where(p => p.Role != "gpu");
 
     /// <summary>Reads the layout of the service that <paramref name="host"/> names (<c>{service}-{namespace}.</c>), or of the only service.</summary>
     public static async Task<ServiceLayout> ReadAsync(Uri adminAddress, string? host, CancellationToken cancellationToken)
@@ -31,7 +36,8 @@ internal sealed record ServiceLayout(string Service, string Balancing, IReadOnly
             p.GetProperty("name").GetString()!,
             p.GetProperty("priority").GetInt32(),
             p.GetProperty("capacityPerReplica").GetInt32(),
-            p.GetProperty("minReplicas").GetInt32())).ToList();
+            p.GetProperty("minReplicas").GetInt32(),
+            p.TryGetProperty("role", out var role) ? role.GetString()! : "gpu")).ToList();
         return new ServiceLayout(service.GetProperty("name").GetString()!, service.GetProperty("balancing").GetString()!, pools);
     }
 }
@@ -66,5 +72,5 @@ internal static class ScaleEventLog
     }
 }
 
-/// <summary>One pool: its name, priority, slots per replica and minimum replicas.</summary>
-internal sealed record PoolLayout(string Name, int Priority, int CapacityPerReplica, int MinReplicas);
+/// <summary>One pool: its name, priority, slots per replica, minimum replicas and role (<c>gpu</c>, <c>bridge</c>, <c>overflow</c>).</summary>
+internal sealed record PoolLayout(string Name, int Priority, int CapacityPerReplica, int MinReplicas, string Role = "gpu");

@@ -194,6 +194,7 @@ internal static class AdminEndpoints
         json.WriteString("name"u8, pool.Name);
         json.WriteNumber("priority"u8, pool.Priority);
         json.WriteString("location"u8, StatusHistory.LocationLabel(pool.Location));
+        json.WriteString("role"u8, pool.Role switch { PoolRole.Bridge => "bridge"u8, PoolRole.Overflow => "overflow"u8, _ => "gpu"u8 });
         json.WriteNumber("capacityPerReplica"u8, pool.CapacityPerReplica);
         json.WriteNumber("minReplicas"u8, pool.MinReplicas);
         if (pool.MaxReplicas is { } max)
