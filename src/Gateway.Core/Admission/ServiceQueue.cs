@@ -15,7 +15,10 @@ namespace Gateway.Admission;
 /// only on pools its tenant may run on; one that cannot use the room there is does not hold back those behind it that
 /// can. A full queue turns a Sheddable arrival away, but makes room for a more important one by shedding the newest
 /// Sheddable waiter. A waiter that times out or whose client leaves is taken out of the queue before anything is sent
-/// anywhere. The queue hears of freed slots as a <see cref="ICapacityListener"/> of its service's pools.
+/// anywhere. The queue hears of freed slots as a <see cref="ICapacityListener"/> of its service's pools. A service with a
+/// bridge (<see cref="InferenceService.Bridges"/>) hands bridge slots, after the GPU tiers had their turn, to the requests
+/// that have waited <see cref="BridgeOptions.MaxQueueWaitMs"/> while <see cref="InferenceService.BridgeOpen"/>; a timer
+/// per waiter wakes the queue when that wait is over.
 /// </summary>
 internal sealed class ServiceQueue : ICapacityListener
 {
