@@ -263,6 +263,12 @@ internal sealed class ServiceQueue : ICapacityListener
             var next = node.Next;
             var waiter = node.Value;
             var waited = _time.GetElapsedTime(waiter.AdmittedAt, now);
+            if (waited < _bridgeWait && lane.Turn is not null)
+            {
+                // A tenant's line is in arrival order: those behind have waited less still.
+                return true;
+            }
+
             if (Placement.TryReserveBridge(_service, waiter.Tenant, waited, waiter.Avoiding) is { } replica)
             {
                 Hand(waiter, replica);
