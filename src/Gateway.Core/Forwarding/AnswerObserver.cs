@@ -14,12 +14,11 @@ namespace Gateway.Forwarding;
 /// <see cref="Configuration.ForwardingOptions.MaxAnswerBytes"/> it stops the copy (marking the request's
 /// <see cref="ForwardingAttempt.AnswerTooLarge"/>) and passes on only what the gateway writes after that, its error event.
 /// </summary>
-internal sealed class AnswerObserver : Stream
+internal sealed class AnswerObserver : PassOnStream
 {
     // A plain answer is kept only to read its usage at the end; a larger one is passed on and not counted.
     private const int MaxPlainBytes = 1024 * 1024;
 
-    private readonly Stream _inner;
     private readonly HttpResponse _response;
     private readonly TimeProvider _time;
     private readonly long _arrival;
@@ -34,9 +33,9 @@ internal sealed class AnswerObserver : Stream
     private bool _inspected;
 
     public AnswerObserver(HttpResponse response, TimeProvider time, long arrival, bool dropUsageEvents, long maxAnswerBytes)
+        : base(response.Body)
     {
         _maxAnswerBytes = maxAnswerBytes;
-        _inner = response.Body;
         _response = response;
         _time = time;
         _arrival = arrival;
@@ -51,16 +50,6 @@ internal sealed class AnswerObserver : Stream
 
     /// <summary>Completion tokens from the backend's usage, if it reported any.</summary>
     public long? CompletionTokens { get; private set; }
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>The answer has ended: passes on what is left and reads the usage of a plain answer.</summary>
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)
@@ -77,7 +66,7 @@ internal sealed class AnswerObserver : Stream
             _events.Complete(_eventOutput);
             if (_eventOutput.WrittenCount > 0)
             {
-                await _inner.WriteAsync(_eventOutput.WrittenMemory, cancellationToken);
+                await Inner.WriteAsync(_eventOutput.WrittenMemory, cancellationToken);
             }
 
             PromptTokens = _events.PromptTokens;
@@ -95,37 +84,24 @@ internal sealed class AnswerObserver : Stream
     {
         if (_tooLarge)
         {
-            return _inner.WriteAsync(buffer, cancellationToken);
+            return Inner.WriteAsync(buffer, cancellationToken);
         }
 
         var forwarded = Observe(buffer.Span) ?? buffer;
-        return forwarded.IsEmpty ? ValueTask.CompletedTask : _inner.WriteAsync(forwarded, cancellationToken);
+        return forwarded.IsEmpty ? ValueTask.CompletedTask : Inner.WriteAsync(forwarded, cancellationToken);
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override void Write(byte[] buffer, int offset, int count)
     {
         if (_tooLarge)
         {
-            _inner.Write(buffer, offset, count);
+            Inner.Write(buffer, offset, count);
             return;
         }
 
         var forwarded = Observe(buffer.AsSpan(offset, count)) ?? buffer.AsMemory(offset, count);
-        _inner.Write(forwarded.Span);
+        Inner.Write(forwarded.Span);
     }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-
-    public override void Flush() => _inner.Flush();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -64,12 +64,12 @@ internal static class ModelNames
 }
 
 /// <summary>
-/// Passes an answer on to <see cref="Inner"/> with every <c>"model"</c> member whose value is the provider's name
+/// Passes an answer on to <see cref="PassOnStream.Inner"/> with every <c>"model"</c> member whose value is the provider's name
 /// rewritten to the service's, whether the answer is one JSON document or a stream of events, whatever the chunking:
 /// it holds back only the bytes of a possible match cut by a chunk's end (at most <see cref="MaxHeld"/>). Inside a JSON
 /// string quotes are escaped, so the pattern cannot match text a model generated.
 /// </summary>
-internal sealed class ModelNameRewriter : Stream
+internal sealed class ModelNameRewriter : PassOnStream
 {
     // "model", blanks, ':', blanks, the name in quotes: a longer run of blanks than this is not waited for.
     private const int MaxBlanks = 32;
@@ -83,31 +83,18 @@ internal sealed class ModelNameRewriter : Stream
 
     /// <summary>Rewrites <paramref name="from"/> (the provider's name) to <paramref name="to"/> on the way to <paramref name="inner"/>.</summary>
     public ModelNameRewriter(Stream inner, string from, string to)
+        : base(inner)
     {
-        Inner = inner;
         _from = Encoding.UTF8.GetBytes(from);
         _to = ModelNames.JsonEncoded(to)[1..^1];
         MaxHeld = Key.Length + (2 * MaxBlanks) + 3 + _from.Length;
     }
-
-    /// <summary>Where the rewritten answer goes.</summary>
-    public Stream Inner { get; }
 
     /// <summary>The most bytes held back between two writes.</summary>
     public int MaxHeld { get; }
 
     /// <summary>Whether the names differ in length, so the answer's declared length no longer holds.</summary>
     public bool ChangesLength => _from.Length != _to.Length;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>The answer has ended: what was held back goes on as it is.</summary>
     public async ValueTask CompleteAsync(CancellationToken cancellationToken)
@@ -129,24 +116,11 @@ internal sealed class ModelNameRewriter : Stream
         }
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override void Write(byte[] buffer, int offset, int count)
     {
         Rewrite(buffer.AsSpan(offset, count));
         Inner.Write(_output.WrittenSpan);
     }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Inner.FlushAsync(cancellationToken);
-
-    public override void Flush() => Inner.Flush();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>Leaves in <see cref="_output"/> what may go on now, and in <see cref="_held"/> what must wait for more bytes.</summary>
     private void Rewrite(ReadOnlySpan<byte> chunk)
