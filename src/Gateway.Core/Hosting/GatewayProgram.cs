@@ -89,6 +89,12 @@ public static class GatewayProgram
             Console.Error.WriteLine($"error: cannot listen: {e.Message}");
             return 1;
         }
+        catch (GatewayConfigurationException e)
+        {
+            // What only starting can find out: a stand-in provider's port taken by another program.
+            WriteConfigurationErrors(configPath, e.Errors);
+            return UsageError;
+        }
 
         var listeners = app.Services.GetRequiredService<GatewayListeners>();
         Console.Out.WriteLine($"Gateway listening on {listeners.PublicAddress} (admin {listeners.AdminAddress}), configuration {configPath}");
