@@ -10,7 +10,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var parsed = SimulatorCommandLine.Parse(args);
+        var parsed = SimulatorCommandLine.Parse(args, Environment.GetEnvironmentVariable);
         if (parsed.HelpRequested)
         {
             Console.Out.Write(SimulatorCommandLine.Usage());

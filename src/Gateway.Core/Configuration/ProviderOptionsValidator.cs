@@ -59,6 +59,10 @@ internal static class ProviderOptionsValidator
             {
                 errors.Add($"{source}:StandIn: a stand-in runs on this machine; BaseUrl must name a loopback host, got '{uri.Host}'");
             }
+            else if (provider.StandIn is not null && uri.IsDefaultPort)
+            {
+                errors.Add($"{source}:BaseUrl: a stand-in listens on BaseUrl's port; give one other than 443, e.g. 'https://127.0.0.1:8443/v1'");
+            }
         }
 
         if (provider.CaFile is { Length: 0 })

@@ -99,8 +99,11 @@ public static class GatewayApplication
 
         // Read now, so an unset variable or an unreadable file stops the start with the key to fix.
         var trust = ProviderTrust.Read(options);
-        services.AddSingleton(trust);
-        services.AddSingleton(BackendKeys.Read(options, trust: trust));
+        // Through a factory, so the container disposes it when the gateway stops: that deletes the stand-in's key file.
+        services.AddSingleton(_ => trust);
+        var keys = BackendKeys.Read(options, trust: trust);
+        services.AddSingleton(keys);
+        services.AddSingleton(new StandInKeys(keys.KeyFor));
         services.AddSingleton<ProviderClients>();
         services.AddSingleton(sp => new ServiceQueues(sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), Random.Shared, options.Classes));
         services.AddHttpForwarder();

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Hosting;
 namespace Gateway.Hosting;
 
 /// <summary>
-/// The gateway's command line: <c>--config PATH</c> (default <c>config/gateway.json</c>), then environment
+/// The gateway's command line: <c>--config PATH</c> (default <c>config/gateway.json</c>; a relative path is looked for in
+/// the working folder, then in the folders above it), then environment
 /// variables (<c>Gateway__PublicUrl</c>) and <c>--Gateway:Key=value</c> arguments override the file. A bad
 /// configuration stops the gateway with exit code 2 and one line per bad key. <c>hash-key</c> instead prints the hash
 /// of an API key read from standard input (<see cref="HashKeyCommand"/>).
@@ -33,9 +34,11 @@ public static class GatewayProgram
             return UsageError;
         }
 
-        if (!explicitPath)
+        // A relative path the working folder lacks is looked for in the folders above it, as the default is: `dotnet run
+        // --project src/Gateway -- --config config/examples/bridge.json` runs in the project's folder, not the root.
+        if (!explicitPath || (!Path.IsPathRooted(configPath) && !File.Exists(configPath)))
         {
-            configPath = FindDefaultConfig() ?? configPath;
+            configPath = FindAbove(configPath) ?? configPath;
         }
 
         if (!File.Exists(configPath))
@@ -89,6 +92,12 @@ public static class GatewayProgram
             Console.Error.WriteLine($"error: cannot listen: {e.Message}");
             return 1;
         }
+        catch (GatewayConfigurationException e)
+        {
+            // What only starting can find out: a stand-in provider's port taken by another program.
+            WriteConfigurationErrors(configPath, e.Errors);
+            return UsageError;
+        }
 
         var listeners = app.Services.GetRequiredService<GatewayListeners>();
         Console.Out.WriteLine($"Gateway listening on {listeners.PublicAddress} (admin {listeners.AdminAddress}), configuration {configPath}");
@@ -107,14 +116,15 @@ public static class GatewayProgram
     }
 
     /// <summary>
-    /// <c>config/gateway.json</c> in the working folder or the nearest folder above it: <c>dotnet run --project
-    /// src/Gateway</c> runs in the project's folder, and the demo's file is at the repository's root.
+    /// <paramref name="relativePath"/> (<c>config/gateway.json</c> by default) in the working folder or the nearest folder
+    /// above it: <c>dotnet run --project src/Gateway</c> runs in the project's folder, and the files are at the
+    /// repository's root.
     /// </summary>
-    private static string? FindDefaultConfig()
+    private static string? FindAbove(string relativePath)
     {
         for (var folder = new DirectoryInfo(Directory.GetCurrentDirectory()); folder is not null; folder = folder.Parent)
         {
-            var candidate = Path.Combine(folder.FullName, DefaultConfigPath);
+            var candidate = Path.Combine(folder.FullName, relativePath);
             if (File.Exists(candidate))
             {
                 return candidate;

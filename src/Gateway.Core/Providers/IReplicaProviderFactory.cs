@@ -3,7 +3,7 @@ using Gateway.Model;
 namespace Gateway.Providers;
 
 /// <summary>
-/// Makes the providers of one kind. The gateway registers <c>Static</c>, <c>Process</c> and <c>Webhook</c>; a host adds
+/// Makes the providers of one kind. The gateway registers <c>Static</c>, <c>Process</c>, <c>Webhook</c> and <c>Provider</c>; a host adds
 /// others (<c>Kubernetes</c>, with <c>AddKubernetes()</c>) without the core referencing their client libraries.
 /// </summary>
 public interface IReplicaProviderFactory

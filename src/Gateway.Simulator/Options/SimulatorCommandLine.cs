@@ -18,6 +18,12 @@ internal static class SimulatorCommandLine
     private const string ModelFlag = "--model";
     private const string ServedModelNameFlag = "--served-model-name";
 
+    /// <summary>
+    /// Where vLLM reads its key when <c>--api-key</c> is not given: a key passed this way stays off the command line,
+    /// which any user of the machine can read.
+    /// </summary>
+    internal const string ApiKeyVariable = "VLLM_API_KEY";
+
     private sealed record Flag(string Name, string ValueName, string Help, bool IsList, Apply Apply, bool IsSwitch = false);
 
     private static readonly Flag[] Flags =
@@ -45,15 +51,18 @@ internal static class SimulatorCommandLine
         Single("--kv-cache-size", "BLOCKS", "KV cache size in blocks (default 1024)", (o, v, n) => o with { KvCacheSize = Int(n, v, 1, 100_000_000) }),
         Single("--block-size", "TOKENS", "tokens per KV cache block (default 16)", (o, v, n) => o with { BlockSize = Int(n, v, 1, 4096) }),
         Single("--default-max-tokens", "TOKENS", "answer length when a request sets no max_tokens (default 64)", (o, v, n) => o with { DefaultMaxTokens = Int(n, v, 1, 10_000_000) }),
-        Single("--api-key", "KEY", "key /v1 requests must send as Authorization: Bearer, else 401 (default none)", (o, v, n) => o with { ApiKey = NonEmpty(n, v) }),
+        Single("--api-key", "KEY", "key /v1 requests must send as Authorization: Bearer, else 401 (default: $" + ApiKeyVariable + ", else none)", (o, v, n) => o with { ApiKey = NonEmpty(n, v) }),
         Single("--ssl-certfile", "FILE", "PEM certificate: listen on https (needs --ssl-keyfile)", (o, v, n) => o with { SslCertFile = NonEmpty(n, v) }),
         Single("--ssl-keyfile", "FILE", "PEM private key of --ssl-certfile", (o, v, n) => o with { SslKeyFile = NonEmpty(n, v) }),
         Single("--max-requests-per-second", "N", "API requests taken per second; beyond it 429 with Retry-After (default 0: no limit)", (o, v, n) =>
             o with { RequestsPerSecondLimit = Int(n, v, 0, 1_000_000) }),
     ];
 
-    /// <summary>Parses <paramref name="args"/>; never throws for bad input.</summary>
-    public static CommandLineResult Parse(IReadOnlyList<string> args)
+    /// <summary>
+    /// Parses <paramref name="args"/>, taking the key from <paramref name="environment"/>'s <c>VLLM_API_KEY</c> when no
+    /// <c>--api-key</c> is given (the flag wins, as in vLLM; null: no environment); never throws for bad input.
+    /// </summary>
+    public static CommandLineResult Parse(IReadOnlyList<string> args, Func<string, string?>? environment = null)
     {
         var options = new SimulatorOptions();
         var servedNamesGiven = false;
@@ -137,6 +146,11 @@ internal static class SimulatorCommandLine
         if ((options.SslCertFile is null) != (options.SslKeyFile is null))
         {
             return Fail("--ssl-certfile and --ssl-keyfile go together: give both or neither");
+        }
+
+        if (options.ApiKey is null && environment?.Invoke(ApiKeyVariable) is { } key && !string.IsNullOrWhiteSpace(key))
+        {
+            options = options with { ApiKey = key.Trim() };
         }
 
         return new CommandLineResult(options, null, HelpRequested: false);

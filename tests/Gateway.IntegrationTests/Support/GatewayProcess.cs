@@ -29,21 +29,23 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     public string Output => _process.Output.ToString();
 
     /// <summary>The repository's <c>config/gateway.json</c>: the embedded demo.</summary>
-    public static string DemoConfigPath
-    {
-        get
-        {
-            for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-            {
-                var candidate = Path.Combine(folder.FullName, "config", "gateway.json");
-                if (File.Exists(candidate) && File.Exists(Path.Combine(folder.FullName, "Gateway.sln")))
-                {
-                    return candidate;
-                }
-            }
+    public static string DemoConfigPath => ConfigPath("gateway.json");
 
-            throw new FileNotFoundException("config/gateway.json not found above " + AppContext.BaseDirectory);
+    /// <summary>The repository's <c>config/examples/{name}</c>, as the README and the docs run it.</summary>
+    public static string ExampleConfigPath(string name) => ConfigPath(Path.Combine("examples", name));
+
+    private static string ConfigPath(string relative)
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            var candidate = Path.Combine(folder.FullName, "config", relative);
+            if (File.Exists(candidate) && File.Exists(Path.Combine(folder.FullName, "Gateway.sln")))
+            {
+                return candidate;
+            }
         }
+
+        throw new FileNotFoundException($"config/{relative} not found above " + AppContext.BaseDirectory);
     }
 
     /// <summary>Starts the gateway and waits for the line it prints once both listeners are bound.</summary>

@@ -52,6 +52,29 @@ public sealed class SimulatorCommandLineTests
         Assert.Equal(9, options.DefaultMaxTokens);
     }
 
+    [Fact]
+    public void Parse_NoApiKeyFlag_TakesTheKeyFromVllmApiKey()
+    {
+        var options = SimulatorCommandLine.Parse([], name => name == "VLLM_API_KEY" ? " sk-from-env\n" : null).Options!;
+
+        Assert.Equal("sk-from-env", options.ApiKey);
+    }
+
+    [Fact]
+    public void Parse_ApiKeyFlagAndVllmApiKey_TheFlagWins()
+    {
+        var options = SimulatorCommandLine.Parse(["--api-key", "sk-flag"], name => name == "VLLM_API_KEY" ? "sk-from-env" : null).Options!;
+
+        Assert.Equal("sk-flag", options.ApiKey);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void Parse_VllmApiKeyUnsetOrEmpty_AsksForNoKey(string? value) =>
+        Assert.Null(SimulatorCommandLine.Parse([], _ => value).Options!.ApiKey);
+
     [Theory]
     [InlineData("--served-model-name", "served", "--model", "path/to/model")]
     [InlineData("--model", "path/to/model", "--served-model-name", "served")]

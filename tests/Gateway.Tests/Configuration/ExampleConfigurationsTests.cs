@@ -29,6 +29,7 @@ public sealed class ExampleConfigurationsTests
     [Theory]
     [InlineData("static-replicas.json")]
     [InlineData("tenants.json")]
+    [InlineData("bridge.json")]
     public void Example_LoadsAndValidates(string name)
     {
         Assert.NotEmpty(Load(name).Services);
@@ -61,5 +62,36 @@ public sealed class ExampleConfigurationsTests
         Assert.Equal(PoolLocation.Cloud, cloud.Location);
         Assert.Equal("Bearer sk-cloud-example", keys.AuthorizationFor(cloud));
         Assert.Throws<GatewayConfigurationException>(() => BackendKeys.Read(options, _ => null));
+    }
+
+    [Fact]
+    public void Bridge_ThePricedStandInProviderServesAMappedModelOverTlsWithAKeyMadeAtStart()
+    {
+        var options = Load("bridge.json");
+        var pools = new GatewayTopology(options).Services[0].Pools;
+        var bridge = pools.Single(p => p.IsProvider);
+        var provider = bridge.Options.Provider!;
+
+        Assert.Equal(["on-prem", "cloud-elastic", "provider-bridge"], pools.Select(p => p.Name));
+        Assert.Equal(PoolRole.Bridge, bridge.Role);
+        Assert.Equal(("https", 8443), (new Uri(provider.BaseUrl).Scheme, new Uri(provider.BaseUrl).Port));
+        Assert.Equal("qwen-plus", provider.ModelMap["qwen"]);
+        Assert.Equal((0.8, 2.0), (bridge.Options.Cost.PerMillionPromptTokens, bridge.Options.Cost.PerMillionCompletionTokens));
+        Assert.Equal(4.0, pools.Single(p => p.Name == "cloud-elastic").Options.Cost.PerReplicaHour);
+        Assert.Equal(20.0, options.Services[0].Budget!.MaxPerHour);
+
+        // The stand-in is the simulator, serving the provider's model name over TLS with the certificate made at start.
+        var arguments = string.Join(' ', provider.StandIn!.Arguments);
+        Assert.Contains("--served-model-name qwen-plus", arguments, StringComparison.Ordinal);
+        Assert.Contains("--ssl-certfile {certfile} --ssl-keyfile {keyfile}", arguments, StringComparison.Ordinal);
+        Assert.Contains("--startup-duration 30", string.Join(' ', pools.Single(p => p.Name == "cloud-elastic").Options.Process!.Arguments), StringComparison.Ordinal);
+
+        // No key in the file: one is made at start, the stand-in gets it and the forwarding sends it.
+        Assert.Null(provider.ApiKeyEnv);
+        Assert.Null(provider.ApiKeyFile);
+        using var trust = Gateway.Providers.Hosted.ProviderTrust.Read(options);
+        var made = trust.StandInFor(bridge.Options)!.ApiKey;
+        Assert.NotNull(made);
+        Assert.Equal("Bearer " + made, BackendKeys.Read(options, _ => null, trust).AuthorizationFor(bridge));
     }
 }

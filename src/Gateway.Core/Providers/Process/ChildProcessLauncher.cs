@@ -84,7 +84,16 @@ public sealed partial class ChildProcessLauncher : IDisposable
     /// is its process id, so that a signal to the group reaches whatever it starts (the server behind a
     /// <c>bash -c</c> wrapper).
     /// </summary>
-    public Task<Process> StartAsync(string command, IReadOnlyList<string> arguments, bool ownProcessGroup, CancellationToken cancellationToken)
+    public Task<Process> StartAsync(string command, IReadOnlyList<string> arguments, bool ownProcessGroup, CancellationToken cancellationToken) =>
+        StartAsync(command, arguments, ownProcessGroup, environment: null, cancellationToken);
+
+    /// <summary>
+    /// Starts <paramref name="command"/> as <see cref="StartAsync(string, IReadOnlyList{string}, bool, CancellationToken)"/>
+    /// does, with <paramref name="environment"/> added to the gateway's own environment: the way to hand a child a secret
+    /// (an API key), which on its command line any user of the machine could read.
+    /// </summary>
+    public Task<Process> StartAsync(
+        string command, IReadOnlyList<string> arguments, bool ownProcessGroup, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
@@ -117,6 +126,14 @@ public sealed partial class ChildProcessLauncher : IDisposable
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        if (environment is not null)
+        {
+            foreach (var (name, value) in environment)
+            {
+                info.Environment[name] = value;
+            }
         }
 
         // Continuations run elsewhere: the launcher thread must go straight back to its queue.
