@@ -24,6 +24,7 @@ internal static class BridgeDrill
     public static async Task<IReadOnlyList<PeakColumn>> RunAsync(DrillOptions options, CancellationToken cancellationToken)
     {
         var configPath = options.ConfigPath ?? Repository.BridgeConfigPath;
+        options = options with { ConfigPath = configPath };
         var columns = new List<PeakColumn>();
         foreach (var side in options.Sides ?? SideNames)
         {
