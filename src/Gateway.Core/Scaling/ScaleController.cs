@@ -180,6 +180,7 @@ internal sealed class ScaleController
                 // A spent budget buys no more cloud replicas: the pool keeps what it has, and may still shrink.
                 wanted = Math.Min(wanted, Math.Max(current, scaling.MinReplicas));
             }
+
             elastic.Wanted = wanted;
             capacityAbove += wanted * pool.CapacityPerReplica;
 
