@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Gateway.Configuration;
 using Gateway.IntegrationTests.Support;
 using Gateway.Telemetry;
 using Gateway.Testing;
@@ -29,7 +30,7 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
           state: document.body.dataset.state,
           refreshes: Number(document.body.dataset.refreshes),
           services: Array.from(document.querySelectorAll('section[data-service]'), e => e.dataset.service),
-          pools: Array.from(document.querySelectorAll('article[data-pool]'), e => ({ ...e.dataset, text: e.querySelector('.pool-load .big').innerText })),
+          pools: Array.from(document.querySelectorAll('article[data-pool]'), e => ({ ...e.dataset, ...e.querySelector('.cost')?.dataset, text: e.querySelector('.pool-load .big').innerText })),
           replicas: Array.from(document.querySelectorAll('li[data-replica]'), e => ({ ...e.dataset, text: e.querySelector('.load').innerText })),
           metrics: Object.fromEntries(Array.from(document.querySelectorAll('[data-metric]'), e => [e.dataset.metric, { ...e.dataset, text: e.querySelector('.v').innerText }])),
           scaleEvents: Array.from(document.querySelectorAll('li[data-scale-event]'), e => ({ ...e.dataset, text: e.innerText })),
@@ -66,7 +67,7 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
                 [
                     GatewayFixture.QwenChat(
                         GatewayFixture.Pool("on-prem", 0, 4, sims[0]),
-                        GatewayFixture.Pool("cloud", 1, 4, sims[1])),
+                        Priced(GatewayFixture.Pool("cloud", 1, 4, sims[1]), perReplicaHour: 3.6)),
                 ],
             });
 
@@ -107,6 +108,12 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
             Assert.InRange(int.Parse(cloud.InFlight, CultureInfo.InvariantCulture), 0, 2);
             Assert.Equal($"{cloud.InFlight} / 4", cloud.Text);
             Assert.Equal(("1", "0", "0", "0", "1", "1"), (cloud.Ready, cloud.Provisioning, cloud.Draining, cloud.Unhealthy, cloud.Desired, cloud.Max));
+
+            // Its one ready replica at 3.6 an hour, counted every second since the start; the unpriced on-prem costs nothing.
+            Assert.Equal(("0", "3.6"), (onPrem.CostPerHour, cloud.CostPerHour));
+            Assert.True(double.Parse(cloud.ReplicaSeconds!, CultureInfo.InvariantCulture) >= 1, $"cloud replica-seconds {cloud.ReplicaSeconds}");
+            Assert.Equal(("3.6", "3.60"), (page.Metrics["cost-per-hour"].Value, page.Metrics["cost-per-hour"].Text));
+            Assert.False(page.Metrics.ContainsKey("budget"));
 
             Assert.Equal(["on-prem-1", "cloud-1"], page.Replicas.Select(r => r.Replica));
             Assert.Equal(("ready", "true", "4", "4", "4 / 4"), Describe(page.Replicas[0]));
@@ -267,6 +274,12 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
 
     private static Page Parse(string json) => JsonSerializer.Deserialize<Page>(json, Json)!;
 
+    private static PoolOptions Priced(PoolOptions pool, double perReplicaHour)
+    {
+        pool.Cost = new CostOptions { PerReplicaHour = perReplicaHour };
+        return pool;
+    }
+
     private static int ServedInHistory(string history)
     {
         using var document = JsonDocument.Parse(history);
@@ -284,7 +297,7 @@ public sealed class DashboardShowsPoolsWhileTrafficFlows(ITestOutputHelper outpu
         Dictionary<string, Tile> Metrics, ScaleEventRow[] ScaleEvents);
 
     private sealed record PoolCard(string Pool, string Tier, string Priority, string InFlight, string Capacity, string Ready,
-        string Provisioning, string Draining, string Unhealthy, string Desired, string Max, string Text);
+        string Provisioning, string Draining, string Unhealthy, string Desired, string Max, string Text, string? CostPerHour = null, string? ReplicaSeconds = null);
 
     private sealed record ReplicaRow(string Replica, string? State, string? Healthy, string? InFlight, string? Capacity, string? Text);
 

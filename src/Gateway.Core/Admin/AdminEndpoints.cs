@@ -64,7 +64,13 @@ internal static class AdminEndpoints
             var tenants = TenantStatus.ReadAll(
                 services.GetRequiredService<TenantDirectory>(), services.GetRequiredService<TenantLimiters>(), queues, metrics);
             return WriteStatusAsync(
-                context.Response, services.GetRequiredService<GatewayTopology>(), queues, services.GetRequiredService<ReplicaProviders>(), metrics, tenants);
+                context.Response,
+                services.GetRequiredService<GatewayTopology>(),
+                queues,
+                services.GetRequiredService<ReplicaProviders>(),
+                metrics,
+                services.GetRequiredService<CostMeter>(),
+                tenants);
         });
         endpoints.MapGet("/admin/history", static context => WriteHistoryAsync(context, context.RequestServices.GetRequiredService<StatusHistory>()));
         DashboardEndpoint.Map(endpoints);
@@ -107,7 +113,13 @@ internal static class AdminEndpoints
     }
 
     private static async Task WriteStatusAsync(
-        HttpResponse response, GatewayTopology topology, ServiceQueues queues, ReplicaProviders providers, GatewayMetrics metrics, IReadOnlyList<TenantStatus> tenants)
+        HttpResponse response,
+        GatewayTopology topology,
+        ServiceQueues queues,
+        ReplicaProviders providers,
+        GatewayMetrics metrics,
+        CostMeter cost,
+        IReadOnlyList<TenantStatus> tenants)
     {
         response.ContentType = "application/json";
         using (var json = new Utf8JsonWriter(response.BodyWriter, new JsonWriterOptions { Indented = true }))
@@ -148,10 +160,23 @@ internal static class AdminEndpoints
                 json.WriteEndObject();
                 json.WriteNumber("inFlight"u8, inFlight);
                 json.WriteNumber("demand"u8, inFlight + queued);
+                if (cost.Budget(service) is { } budget)
+                {
+                    json.WriteStartObject("budget"u8);
+                    json.WriteNumber("maxPerHour"u8, budget.MaxPerHour);
+                    json.WriteNumber("spentLastHour"u8, budget.SpentLastHour);
+                    json.WriteBoolean("spent"u8, budget.Spent);
+                    json.WriteEndObject();
+                }
+                else
+                {
+                    json.WriteNull("budget"u8);
+                }
+
                 json.WriteStartArray("pools"u8);
                 foreach (var pool in service.Pools)
                 {
-                    WritePool(json, pool);
+                    WritePool(json, pool, cost.Read(pool));
                 }
 
                 json.WriteEndArray();
@@ -188,7 +213,7 @@ internal static class AdminEndpoints
         await response.BodyWriter.FlushAsync();
     }
 
-    private static void WritePool(Utf8JsonWriter json, Pool pool)
+    private static void WritePool(Utf8JsonWriter json, Pool pool, PoolCostStatus cost)
     {
         json.WriteStartObject();
         json.WriteString("name"u8, pool.Name);
@@ -207,6 +232,20 @@ internal static class AdminEndpoints
         }
         json.WriteNumber("readyReplicas"u8, pool.ReadyCount);
         json.WriteNumber("desiredReplicas"u8, pool.DesiredReplicas);
+        json.WriteStartObject("cost"u8);
+        json.WriteNumber("total"u8, cost.Total);
+        json.WriteNumber("lastHour"u8, cost.LastHour);
+        json.WriteNumber("perHour"u8, cost.PerHour);
+        json.WriteEndObject();
+        if (cost.ReplicaSeconds is { } replicaSeconds)
+        {
+            json.WriteNumber("replicaSeconds"u8, replicaSeconds);
+        }
+        else
+        {
+            json.WriteNull("replicaSeconds"u8);
+        }
+
         json.WriteStartArray("replicas"u8);
         foreach (var replica in pool.Replicas)
         {

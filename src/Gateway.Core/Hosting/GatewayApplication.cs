@@ -118,6 +118,7 @@ public static class GatewayApplication
         services.AddLoadScraping();
         services.AddReplicaHealth(options);
         services.AddAdminHistory();
+        services.AddCostMeter();
 
         // After the replica providers: hosted services start in order and stop in reverse, so scaling begins once
         // every provider is up and ends before they stop.

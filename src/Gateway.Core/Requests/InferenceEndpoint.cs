@@ -22,6 +22,7 @@ internal sealed partial class InferenceEndpoint(
     ServiceQueues queues,
     ReplicaForwarder forwarder,
     GatewayMetrics metrics,
+    CostMeter cost,
     GatewayOptions options,
     TimeProvider time,
     ILogger<InferenceEndpoint> logger)
@@ -297,6 +298,8 @@ internal sealed partial class InferenceEndpoint(
             instruments.CompletionTokens.Inc(completion);
             perTenant.CompletionTokens.Inc(completion);
         }
+
+        cost.Answered(served.Pool, observer.PromptTokens ?? 0, observer.CompletionTokens ?? 0);
     }
 
     /// <summary>

@@ -10,7 +10,10 @@ namespace Gateway.Scaling;
 /// service's target utilisation of the capacity above it (ready replicas of fixed pools, wanted replicas of elastic
 /// ones) plus its own, within its minimum and maximum. A cloud pool counts only the queued requests it could serve and
 /// is meant to: not those of on-prem-only tenants, nor those of a class whose <see cref="PriorityClassOptions.ScalesCloud"/>
-/// is false (see <see cref="CloudDemand"/>). Replicas still provisioning count as the pool's own, and so
+/// is false (see <see cref="CloudDemand"/>). A hosted API (a provider pool) is no capacity here: it hides the boot of
+/// GPUs, it does not replace them. A cloud pool of a service with a <see cref="ServiceOptions.Budget"/> is never wanted
+/// larger than an hour of it affords, and is not grown at all while <see cref="InferenceService.BudgetSpent"/>.
+/// Replicas still provisioning count as the pool's own, and so
 /// do replicas asked for that have not joined yet (a node still booting for a webhook or Kubernetes scaler), until
 /// they join or the provisioning timeout passes: a burst is asked for once. The wish for more is granted, all at
 /// once, when it has held for the scale-out window; the wish for fewer only when it has held for the whole
@@ -114,6 +117,23 @@ internal sealed class ScaleController
         return replicas;
     }
 
+    /// <summary>
+    /// The most replicas <paramref name="pool"/> may be asked for: its maximum, and for a cloud pool of a service with a
+    /// budget no more than an hour of them stays within it (<see cref="BudgetOptions.MaxPerHour"/> over
+    /// <see cref="CostOptions.PerReplicaHour"/>, rounded down), never below its minimum.
+    /// </summary>
+    private int MostAffordable(Pool pool, ScalingOptions scaling)
+    {
+        var price = pool.Options.Cost.PerReplicaHour;
+        if (pool.Location != PoolLocation.Cloud || Service.Options.Budget is not { } budget || price <= 0)
+        {
+            return scaling.MaxReplicas;
+        }
+
+        var affordable = Math.Floor(budget.MaxPerHour / price);
+        return affordable >= scaling.MaxReplicas ? scaling.MaxReplicas : Math.Max(scaling.MinReplicas, (int)affordable);
+    }
+
     /// <summary>The replicas the last tick found <paramref name="pool"/> should have (its wish, granted or not yet); null for a fixed pool.</summary>
     public int? Wanted(Pool pool)
     {
@@ -141,7 +161,12 @@ internal sealed class ScaleController
             var pool = Service.Pools[i];
             if (_pools[i] is not { } elastic)
             {
-                capacityAbove += pool.ReadyCount * pool.CapacityPerReplica;
+                // A hosted API hides a boot; it does not stand in for GPUs, so the GPU cloud is sized as if it were not there.
+                if (!pool.IsProvider)
+                {
+                    capacityAbove += pool.ReadyCount * pool.CapacityPerReplica;
+                }
+
                 continue;
             }
 
@@ -149,7 +174,13 @@ internal sealed class ScaleController
             var staying = CountStaying(pool, elastic);
             var current = Counted(elastic, staying, now);
             var poolDemand = pool.Location == PoolLocation.Cloud ? cloudDemand : demand;
-            var wanted = DesiredReplicas(poolDemand, Service.TargetUtilization, capacityAbove, pool.CapacityPerReplica, scaling.MinReplicas, scaling.MaxReplicas);
+            var wanted = DesiredReplicas(poolDemand, Service.TargetUtilization, capacityAbove, pool.CapacityPerReplica, scaling.MinReplicas, MostAffordable(pool, scaling));
+            if (Service.BudgetSpent && pool.Location == PoolLocation.Cloud)
+            {
+                // A spent budget buys no more cloud replicas: the pool keeps what it has, and may still shrink.
+                wanted = Math.Min(wanted, Math.Max(current, scaling.MinReplicas));
+            }
+
             elastic.Wanted = wanted;
             capacityAbove += wanted * pool.CapacityPerReplica;
 

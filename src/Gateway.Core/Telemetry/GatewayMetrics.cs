@@ -45,6 +45,9 @@ public sealed class GatewayMetrics
     private readonly Counter _tenantTokens;
     private readonly Counter _tenantRejected;
     private readonly Gauge _tenantInFlight;
+    private readonly Counter _cost;
+    private readonly Counter _replicaSeconds;
+    private readonly Gauge _budgetSpentLastHour;
     private readonly ConcurrentDictionary<string, TenantInstruments> _tenants = new();
     private readonly ConcurrentDictionary<(string Service, string Pool), PoolInstruments> _pools = new();
     private readonly ConcurrentDictionary<(string Service, string Reason), Counter.Child> _rejections = new();
@@ -109,6 +112,16 @@ public sealed class GatewayMetrics
             ["tenant", "reason"]);
         _tenantInFlight = factory.CreateGauge("gateway_tenant_requests_in_flight",
             "Requests of a tenant placed on a replica and not yet answered (waiting requests are not counted).", ["tenant"]);
+        _cost = factory.CreateCounter("gateway_cost_total",
+            "What the pool has cost, in the currency of its Cost prices: its replicas' time (ready, provisioning, draining) and its answers' tokens.",
+            ["service", "pool"]);
+        _replicaSeconds = factory.CreateCounter("gateway_pool_replica_seconds_total",
+            "Seconds the GPU pool's replicas were ready, provisioning or draining, summed over its replicas: what PerReplicaHour is paid for.",
+            ["service", "pool"]);
+        _budgetSpentLastHour = factory.CreateGauge("gateway_budget_spent_last_hour",
+            "What the service's cloud GPU and provider pools cost over the last hour, against its Budget:MaxPerHour.", ["service"]);
+        var budgetMax = factory.CreateGauge("gateway_budget_max_per_hour",
+            "The service's Budget:MaxPerHour; exported only for services with a budget.", ["service"]);
         foreach (var tenant in tenants ?? [])
         {
             Tenant(tenant).StartRejectionsAtZero();
@@ -127,9 +140,20 @@ public sealed class GatewayMetrics
                 QueueWaitOf(service.Name, priority);
             }
 
+            if (service.Options.Budget is { } budget)
+            {
+                budgetMax.WithLabels(service.Name).Set(budget.MaxPerHour);
+                BudgetSpentLastHour(service.Name);
+            }
+
             foreach (var pool in service.Pools)
             {
                 Pool(service.Name, pool.Name).StartRetriesAtZero();
+                Cost(service.Name, pool.Name);
+                if (!pool.IsProvider)
+                {
+                    ReplicaSeconds(service.Name, pool.Name);
+                }
 
                 // Configuration, fixed for the gateway's life: set once, so an alert can compare desired with max.
                 minReplicas.WithLabels(service.Name, pool.Name).Set(pool.MinReplicas);
@@ -219,6 +243,15 @@ public sealed class GatewayMetrics
     /// </summary>
     internal TenantInstruments Tenant(Tenant tenant) =>
         _tenants.GetOrAdd(tenant.Name, static (name, metrics) => new TenantInstruments(metrics, name), this);
+
+    /// <summary>The <c>gateway_cost_total</c> series of one configured pool, which only the cost meter moves (and caches).</summary>
+    internal Counter.Child Cost(string service, string pool) => _cost.WithLabels(service, pool);
+
+    /// <summary>The <c>gateway_pool_replica_seconds_total</c> series of one configured GPU pool, for the cost meter.</summary>
+    internal Counter.Child ReplicaSeconds(string service, string pool) => _replicaSeconds.WithLabels(service, pool);
+
+    /// <summary>The <c>gateway_budget_spent_last_hour</c> series of a service with a budget, for the cost meter.</summary>
+    internal Gauge.Child BudgetSpentLastHour(string service) => _budgetSpentLastHour.WithLabels(service);
 
     /// <summary>Counts a request the gateway answered itself; <paramref name="reason"/> is one of <see cref="RejectionReasons"/>.</summary>
     internal void Rejected(string service, string reason) =>

@@ -569,6 +569,69 @@ public sealed class ScaleControllerTests
     }
 
     [Fact]
+    public void Tick_BudgetSpent_CloudPoolKeepsItsReplicas_AndScalesOutOnceItIsFree()
+    {
+        Build(min: 0, max: 4);
+        AddReplicas(1, ReplicaState.Ready);
+        _service.BudgetSpent = true;
+
+        var log = Run(TimeSpan.FromSeconds(10), _ => 6, at: t => _service.BudgetSpent = t < S(5));
+
+        // Demand 6 wants three: none while the budget is spent, all of them once the window has passed after it is not.
+        Assert.Equal([(S(7), new ScaleAction.Add(Cloud, 2))], log);
+        Assert.Equal(3, Cloud.DesiredReplicas);
+    }
+
+    [Fact]
+    public void Tick_BudgetSpent_CloudPoolStillScalesIn()
+    {
+        Build(min: 0, max: 4);
+        AddReplicas(2, ReplicaState.Ready);
+        _service.BudgetSpent = true;
+        var newest = Cloud.Replicas[1];
+
+        var log = Run(TimeSpan.FromSeconds(125), _ => 2);
+
+        // Demand 2 wants one: the newest leaves after the stabilisation window, as it would with money left.
+        Assert.Equal([(S(120), new ScaleAction.Drain(newest)), (S(120.25), new ScaleAction.Remove(newest))], log);
+        Assert.Equal(1, Cloud.DesiredReplicas);
+    }
+
+    [Theory]
+    [InlineData(10.0, 4.0, 0, 2)] // two replicas cost 8 an hour, three 12
+    [InlineData(12.0, 4.0, 0, 3)] // exactly three
+    [InlineData(100.0, 4.0, 0, 4)] // the pool's own maximum is lower
+    [InlineData(3.0, 4.0, 1, 1)] // not even one fits, but the pool keeps its minimum
+    [InlineData(10.0, 0.0, 0, 4)] // unpriced: the budget cannot limit it
+    public void Tick_CloudPoolWithABudget_IsNeverAskedForMoreThanAnHourOfItAffords(double maxPerHour, double perReplicaHour, int min, int expected)
+    {
+        Build(min: min, max: 4, maxPerHour: maxPerHour, perReplicaHour: perReplicaHour);
+
+        Run(TimeSpan.FromSeconds(5), _ => 100);
+
+        Assert.Equal(expected, _controller.Wanted(Cloud));
+        Assert.Equal(expected, Cloud.DesiredReplicas);
+    }
+
+    [Fact]
+    public void Tick_ProviderPool_IsNoCapacityForTheGpuCloud()
+    {
+        // A bridge of 16 listed first: were its slots counted above the cloud pool, demand 6 would want no cloud replica.
+        var provider = new PoolOptions
+        {
+            Name = "provider",
+            Role = PoolRole.Bridge,
+            Provider = new ProviderSourceOptions { BaseUrl = "https://api.example.com/v1", MaxConcurrency = 16 },
+        };
+        Build(min: 0, max: 4, provider: provider);
+        TestTopology.Add(_service.FindPool("provider")!, "https://api.example.com/v1");
+
+        var log = Run(TimeSpan.FromSeconds(5), _ => 6);
+
+        Assert.Equal([(S(2), new ScaleAction.Add(Cloud, 3))], log);
+    }
+
+    [Fact]
     public void Wanted_FixedPool_IsNull()
     {
         Build(min: 0, max: 2);
@@ -595,12 +658,22 @@ public sealed class ScaleControllerTests
     }
 
     private void Build(
-        int min, int max, double provisioningTimeout = 600, double targetUtilization = 0.8, Dictionary<PriorityClass, PriorityClassOptions>? classes = null)
+        int min,
+        int max,
+        double provisioningTimeout = 600,
+        double targetUtilization = 0.8,
+        Dictionary<PriorityClass, PriorityClassOptions>? classes = null,
+        double? maxPerHour = null,
+        double perReplicaHour = 0,
+        PoolOptions? provider = null)
     {
         var cloud = TestTopology.Pool("cloud", 1, 2, "http://10.0.1.1:8000");
         cloud.Scaling = new ScalingOptions { MinReplicas = min, MaxReplicas = max, ProvisioningTimeoutSeconds = provisioningTimeout };
-        var service = TestTopology.Service(TestTopology.Pool("on-prem", 0, 2, "http://10.0.0.1:8000"), cloud);
+        cloud.Cost = new CostOptions { PerReplicaHour = perReplicaHour };
+        PoolOptions[] pools = provider is null ? [TestTopology.Pool("on-prem", 0, 2, "http://10.0.0.1:8000"), cloud] : [provider, TestTopology.Pool("on-prem", 0, 2, "http://10.0.0.1:8000"), cloud];
+        var service = TestTopology.Service(pools);
         service.TargetUtilization = targetUtilization;
+        service.Budget = maxPerHour is { } budget ? new BudgetOptions { MaxPerHour = budget } : null;
         var topology = TestTopology.Build(TestTopology.Options(service), _time);
         _service = topology.Services[0];
         TestTopology.Add(_service.OnPrem(), "http://10.0.0.1:8000");
