@@ -161,7 +161,7 @@ public sealed class PoolOptions
 
     /// <summary>
     /// Where the pool's replicas run, for tenants' residency; absent: <see cref="PoolLocation.OnPrem"/> for priority 0,
-    /// <see cref="PoolLocation.Cloud"/> for any other.
+    /// <see cref="PoolLocation.Cloud"/> for any other and for a hosted API (<see cref="Provider"/>).
     /// </summary>
     public PoolLocation? Location { get; set; }
 

@@ -57,9 +57,27 @@ public sealed class InferenceService
     }
 
     /// <summary>
+    /// The most replicas the elastic <paramref name="pool"/> (scaled by <paramref name="scaling"/>) may be asked for: its
+    /// maximum, and for a cloud pool of a service with a budget no more than an hour of them stays within it
+    /// (<see cref="BudgetOptions.MaxPerHour"/> over <see cref="CostOptions.PerReplicaHour"/>, rounded down), never below
+    /// its minimum. The scale controller asks for no more; a bridge counts a pool held there as at its maximum.
+    /// </summary>
+    public int MostReplicasOf(Pool pool, ScalingOptions scaling)
+    {
+        var price = pool.Options.Cost.PerReplicaHour;
+        if (pool.Location != PoolLocation.Cloud || Options.Budget is not { } budget || price <= 0)
+        {
+            return scaling.MaxReplicas;
+        }
+
+        var affordable = Math.Floor(budget.MaxPerHour / price);
+        return affordable >= scaling.MaxReplicas ? scaling.MaxReplicas : Math.Max(scaling.MinReplicas, (int)affordable);
+    }
+
+    /// <summary>
     /// Whether a bridge may take requests kept waiting: GPU cloud capacity is on its way (an elastic pool wants more
-    /// replicas than it has ready) or cannot grow (every elastic pool is at its maximum, or the budget is spent), and the
-    /// budget allows. Once the replicas asked for are ready, it is false again: the bridge takes nothing new.
+    /// replicas than it has ready) or cannot grow (every elastic pool is at its maximum, or at what the budget affords), and
+    /// the budget is not spent. Once the replicas asked for are ready, it is false again: the bridge takes nothing new.
     /// </summary>
     public bool BridgeOpen
     {
@@ -85,7 +103,7 @@ public sealed class InferenceService
                     return true;
                 }
 
-                allAtMax &= pool.DesiredReplicas >= scaling.MaxReplicas;
+                allAtMax &= pool.DesiredReplicas >= MostReplicasOf(pool, scaling);
             }
 
             return !elastic || allAtMax;

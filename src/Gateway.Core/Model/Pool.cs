@@ -23,7 +23,7 @@ public sealed class Pool
         ServiceName = serviceName;
         ServiceNamespace = serviceNamespace;
         Priority = options.Priority;
-        Location = options.Location ?? (options.Priority == 0 ? PoolLocation.OnPrem : PoolLocation.Cloud);
+        Location = options.Location ?? (options.Priority == 0 && options.Provider is null ? PoolLocation.OnPrem : PoolLocation.Cloud);
         Role = options.Role ?? PoolRole.Gpu;
         IsProvider = options.Provider is not null;
 

@@ -117,23 +117,6 @@ internal sealed class ScaleController
         return replicas;
     }
 
-    /// <summary>
-    /// The most replicas <paramref name="pool"/> may be asked for: its maximum, and for a cloud pool of a service with a
-    /// budget no more than an hour of them stays within it (<see cref="BudgetOptions.MaxPerHour"/> over
-    /// <see cref="CostOptions.PerReplicaHour"/>, rounded down), never below its minimum.
-    /// </summary>
-    private int MostAffordable(Pool pool, ScalingOptions scaling)
-    {
-        var price = pool.Options.Cost.PerReplicaHour;
-        if (pool.Location != PoolLocation.Cloud || Service.Options.Budget is not { } budget || price <= 0)
-        {
-            return scaling.MaxReplicas;
-        }
-
-        var affordable = Math.Floor(budget.MaxPerHour / price);
-        return affordable >= scaling.MaxReplicas ? scaling.MaxReplicas : Math.Max(scaling.MinReplicas, (int)affordable);
-    }
-
     /// <summary>The replicas the last tick found <paramref name="pool"/> should have (its wish, granted or not yet); null for a fixed pool.</summary>
     public int? Wanted(Pool pool)
     {
@@ -174,7 +157,7 @@ internal sealed class ScaleController
             var staying = CountStaying(pool, elastic);
             var current = Counted(elastic, staying, now);
             var poolDemand = pool.Location == PoolLocation.Cloud ? cloudDemand : demand;
-            var wanted = DesiredReplicas(poolDemand, Service.TargetUtilization, capacityAbove, pool.CapacityPerReplica, scaling.MinReplicas, MostAffordable(pool, scaling));
+            var wanted = DesiredReplicas(poolDemand, Service.TargetUtilization, capacityAbove, pool.CapacityPerReplica, scaling.MinReplicas, Service.MostReplicasOf(pool, scaling));
             if (Service.BudgetSpent && pool.Location == PoolLocation.Cloud)
             {
                 // A spent budget buys no more cloud replicas: the pool keeps what it has, and may still shrink.

@@ -16,7 +16,7 @@ public sealed class ServiceQueueBridgeTests
     private readonly FakeTimeProvider _time = new();
 
     /// <summary>On-prem 1 slot, cloud elastic 0..2 of 1 slot, and a provider of <paramref name="role"/> with 2 slots.</summary>
-    private InferenceService Service(PoolRole role = PoolRole.Bridge, int maxQueueWaitMs = 200)
+    private InferenceService Service(PoolRole role = PoolRole.Bridge, int maxQueueWaitMs = 200, BudgetOptions? budget = null)
     {
         var onPrem = Pool("on-prem", 0, 1, "http://10.0.0.1:8000");
         var cloud = new PoolOptions
@@ -26,6 +26,7 @@ public sealed class ServiceQueueBridgeTests
             CapacityPerReplica = 1,
             Process = new ProcessSourceOptions { Command = "vllm", Arguments = ["serve", "--port", "{port}"] },
             Scaling = new ScalingOptions { MinReplicas = 0, MaxReplicas = 2 },
+            Cost = new CostOptions { PerReplicaHour = 4 },
         };
         var provider = new PoolOptions
         {
@@ -36,6 +37,7 @@ public sealed class ServiceQueueBridgeTests
             Provider = new ProviderSourceOptions { BaseUrl = "https://api.example.com/v1", MaxConcurrency = 2 },
         };
         var options = Options(TestTopology.Service(onPrem, cloud, provider));
+        options.Services[0].Budget = budget;
         Assert.Empty(GatewayOptionsValidator.Check(options));
         var service = Build(options, _time).Services[0];
         Add(service.OnPrem(), "http://10.0.0.1:8000");
@@ -113,6 +115,23 @@ public sealed class ServiceQueueBridgeTests
         var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
         _time.Advance(TimeSpan.FromMilliseconds(200));
 
+        Assert.Same(Hosted(service), (await Within(waiting)).Replica!.Pool);
+    }
+
+    [Fact]
+    public async Task CloudHeldWhereTheBudgetAffords_ItsReplicasFull_RequestKeptWaitingGoesToTheBridge()
+    {
+        // 6 an hour at 4 a replica-hour affords one cloud replica of the two the pool may have: that one is its maximum.
+        var service = Service(budget: new BudgetOptions { MaxPerHour = 6 });
+        Assert.NotNull((await service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None)).Replica);
+        service.Cloud().DesiredReplicas = 1;
+        var cloud = Add(service.Cloud(), "http://10.0.1.1:8000");
+        Assert.Same(cloud, (await service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None)).Replica);
+
+        var waiting = service.Queue.AcquireAsync(Tenant.Anonymous, CancellationToken.None).AsTask();
+        _time.Advance(TimeSpan.FromMilliseconds(200));
+
+        Assert.Equal(1, service.MostReplicasOf(service.Cloud(), service.Cloud().Scaling!));
         Assert.Same(Hosted(service), (await Within(waiting)).Replica!.Pool);
     }
 
