@@ -28,7 +28,10 @@ namespace Gateway.Kubernetes;
 /// </para>
 /// <para>
 /// On scale-in the drained replica's pod gets the annotation <c>controller.kubernetes.io/pod-deletion-cost</c> =
-/// <see cref="DeletionCost"/> before the count drops, so the ReplicaSet removes that idle pod rather than a busy one.
+/// <see cref="DeletionCost"/> before the count drops, so the ReplicaSet removes that idle pod rather than a busy one,
+/// unless <see cref="KubernetesScaleTargetOptions.SetPodDeletionCost"/> is off (ACK's ResourcePolicy forbids the
+/// annotation and picks the pod itself): the replica was drained before the scaler is called, so it takes no new
+/// requests either way, and stays draining until its pod leaves the endpoints.
 /// </para>
 /// </remarks>
 internal sealed partial class KubernetesPoolScaler : IPoolScaler
@@ -46,14 +49,22 @@ internal sealed partial class KubernetesPoolScaler : IPoolScaler
     private readonly KubernetesScaleTargetKind _kind;
     private readonly string _name;
     private readonly string _namespace;
+    private readonly bool _setPodDeletionCost;
     private readonly KubernetesReplicaProvider? _source;
     private readonly IKubernetes _client;
     private readonly ILogger _logger;
 
     public KubernetesPoolScaler(
-        KubernetesScaleTargetKind kind, string name, string @namespace, KubernetesReplicaProvider? source, IKubernetes client, ILogger<KubernetesPoolScaler> logger)
+        KubernetesScaleTargetKind kind,
+        string name,
+        string @namespace,
+        KubernetesReplicaProvider? source,
+        IKubernetes client,
+        ILogger<KubernetesPoolScaler> logger,
+        bool setPodDeletionCost = true)
     {
         _kind = kind;
+        _setPodDeletionCost = setPodDeletionCost;
         _name = name;
         _namespace = @namespace;
         _source = source;
@@ -76,7 +87,11 @@ internal sealed partial class KubernetesPoolScaler : IPoolScaler
     public async Task ScaleInAsync(Replica replica, ScaleRequest request, CancellationToken cancellationToken)
     {
         // The cost first: once the count drops the ReplicaSet chooses at once, and must choose this pod.
-        if (_source?.FindPod(replica) is { } pod)
+        if (!_setPodDeletionCost)
+        {
+            LogDeletionCostOff(_logger, replica.Id);
+        }
+        else if (_source?.FindPod(replica) is { } pod)
         {
             var annotation = new JsonObject
             {
@@ -141,4 +156,8 @@ internal sealed partial class KubernetesPoolScaler : IPoolScaler
     [LoggerMessage(EventId = 5102, Level = LogLevel.Warning,
         Message = "Replica {ReplicaId} has no known pod; the scale target's controller chooses which pod to remove")]
     private static partial void LogNoPod(ILogger logger, string replicaId);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Information,
+        Message = "Replica {ReplicaId} is drained; SetPodDeletionCost is off, so the scale target's controller (or a ResourcePolicy) chooses which pod to remove")]
+    private static partial void LogDeletionCostOff(ILogger logger, string replicaId);
 }
