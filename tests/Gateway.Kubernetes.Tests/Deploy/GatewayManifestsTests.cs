@@ -1,37 +1,23 @@
-using Gateway.Configuration;
-using k8s;
 using k8s.Models;
-using Microsoft.Extensions.Configuration;
 
-namespace Gateway.Kubernetes.Tests;
+namespace Gateway.Kubernetes.Tests.Deploy;
 
 /// <summary>
-/// The manifests in <c>deploy/kubernetes</c> agree with the code: the ConfigMap's configuration starts a gateway, the
-/// RBAC grants exactly the calls the gateway makes (each one is exercised against the fake API server in the other
-/// tests of this project), and the probes hit the admin listener.
+/// The gateway's own objects (<c>deploy/kubernetes/base</c>, as every overlay renders them) agree with its code: the
+/// admin token comes from the Secret the Deployment mounts, the probes hit the admin listener, the grace period covers
+/// the drain, and disruptions and the network leave the front door open. (Each overlay's configuration and RBAC:
+/// <see cref="OverlayTests"/>.)
 /// </summary>
-public sealed class DeployManifestsTests
+public sealed class GatewayManifestsTests
 {
-    private static readonly string Folder = Path.Combine(RepositoryRoot(), "deploy", "kubernetes");
+    public static TheoryData<string> Gateways => [.. Overlays.Gateways];
 
-    [Fact]
-    public void GatewayJson_OfTheConfigMap_IsAValidConfigurationOfKubernetesPools()
+    [Theory]
+    [MemberData(nameof(Gateways))]
+    public void AdminToken_IsReadFromTheSecretTheDeploymentMounts(string overlay)
     {
-        var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(Folder, "gateway.json")).Build();
-
-        var options = GatewayConfiguration.Load(configuration);
-
-        Assert.True(options.Kubernetes.LeaderElection.Enabled);
-        var pools = options.Services[0].Pools;
-        Assert.All(pools, pool => Assert.NotNull(pool.Kubernetes));
-        Assert.Equal((KubernetesScaleTargetKind.Deployment, "qwen-vllm-cloud"), (pools[1].Scaling!.Kubernetes!.Kind, pools[1].Scaling!.Kubernetes!.Name));
-    }
-
-    [Fact]
-    public void AdminToken_IsReadFromTheSecretTheDeploymentMounts()
-    {
-        var options = GatewayConfiguration.Load(new ConfigurationBuilder().AddJsonFile(Path.Combine(Folder, "gateway.json")).Build());
-        var pod = KubernetesYaml.Deserialize<V1Deployment>(File.ReadAllText(Path.Combine(Folder, "deployment.yaml"))).Spec.Template.Spec;
+        var options = Overlays.Configuration(overlay);
+        var pod = Overlays.Gateway(overlay).Spec.Template.Spec;
 
         // The admin listener binds every address of the pod, so it must have a token, and not by AllowAnonymous.
         Assert.Equal(("http://0.0.0.0:9090", "/etc/gateway-admin/token", null, false), (options.AdminUrl, options.Admin.TokenFile, options.Admin.TokenEnv, options.Admin.AllowAnonymous));
@@ -44,45 +30,9 @@ public sealed class DeployManifestsTests
     }
 
     [Fact]
-    public void Rbac_GrantsExactlyTheCallsTheGatewayMakes_OnTheObjectsItsConfigurationNames()
-    {
-        var objects = KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(Folder, "rbac.yaml")));
-        var options = GatewayConfiguration.Load(new ConfigurationBuilder().AddJsonFile(Path.Combine(Folder, "gateway.json")).Build());
-
-        // What the configuration asks the gateway to touch by name: its scale targets and its Lease.
-        var named = new List<string>();
-        foreach (var pool in options.Services.SelectMany(s => s.Pools))
-        {
-            if (pool.Scaling?.Kubernetes is { } target)
-            {
-                named.AddRange(target.Kind == KubernetesScaleTargetKind.Deployment
-                    ? [$"apps deployments/scale patch {target.Name}"]
-                    : [$"serving.kserve.io inferenceservices get {target.Name}", $"serving.kserve.io inferenceservices patch {target.Name}"]);
-            }
-        }
-
-        var lease = options.Kubernetes.LeaderElection.LeaseName;
-        named.AddRange([$"coordination.k8s.io leases get {lease}", $"coordination.k8s.io leases update {lease}"]);
-
-        string[] unnamed =
-        [
-            "coordination.k8s.io leases create *",
-            "core pods get *",
-            "core pods patch *",
-            "discovery.k8s.io endpointslices list *",
-            "discovery.k8s.io endpointslices watch *",
-        ];
-        var role = Assert.Single(objects.OfType<V1Role>());
-        Assert.Equal([.. named.Concat(unnamed).Order(StringComparer.Ordinal)], Grants(role.Rules));
-        Assert.Equal(["core nodes get *"], Grants(Assert.Single(objects.OfType<V1ClusterRole>()).Rules));
-        Assert.All(objects.OfType<V1RoleBinding>(), binding => Assert.Equal("inference-gateway", Assert.Single(binding.Subjects).Name));
-        Assert.All(objects.OfType<V1ClusterRoleBinding>(), binding => Assert.Equal("inference-gateway", Assert.Single(binding.Subjects).Name));
-    }
-
-    [Fact]
     public void Deployment_ProbesTheAdminListenerAndNamesThePodForTheLease()
     {
-        var deployment = KubernetesYaml.Deserialize<V1Deployment>(File.ReadAllText(Path.Combine(Folder, "deployment.yaml")));
+        var deployment = Overlays.Gateway(Overlays.Base);
 
         var container = Assert.Single(deployment.Spec.Template.Spec.Containers);
         Assert.Equal(("/readyz", "admin"), (container.ReadinessProbe.HttpGet.Path, container.ReadinessProbe.HttpGet.Port.Value));
@@ -93,11 +43,12 @@ public sealed class DeployManifestsTests
         Assert.Equal(2, deployment.Spec.Replicas);
     }
 
-    [Fact]
-    public void Deployment_GracePeriod_OutlastsThePreStopWaitTheDrainAndTheStop()
+    [Theory]
+    [MemberData(nameof(Gateways))]
+    public void Deployment_GracePeriod_OutlastsThePreStopWaitTheDrainAndTheStop(string overlay)
     {
-        var deployment = KubernetesYaml.Deserialize<V1Deployment>(File.ReadAllText(Path.Combine(Folder, "deployment.yaml")));
-        var options = GatewayConfiguration.Load(new ConfigurationBuilder().AddJsonFile(Path.Combine(Folder, "gateway.json")).Build());
+        var deployment = Overlays.Gateway(overlay);
+        var options = Overlays.Configuration(overlay);
 
         var pod = deployment.Spec.Template.Spec;
         var preStop = Assert.Single(pod.Containers).Lifecycle.PreStop.Sleep.Seconds;
@@ -112,41 +63,16 @@ public sealed class DeployManifestsTests
     [Fact]
     public void DisruptionBudgetAndNetworkPolicy_KeepAReplicaUp_AndOpenTheAdminPortOnlyToMonitoring()
     {
-        var kustomization = File.ReadAllText(Path.Combine(Folder, "kustomization.yaml"));
-        Assert.Contains("  - pdb.yaml\n", kustomization, StringComparison.Ordinal);
-        Assert.Contains("  - networkpolicy.yaml\n", kustomization, StringComparison.Ordinal);
-
-        var budget = KubernetesYaml.Deserialize<V1PodDisruptionBudget>(File.ReadAllText(Path.Combine(Folder, "pdb.yaml")));
+        var budget = Overlays.Single(Overlays.Base, "PodDisruptionBudget").As<V1PodDisruptionBudget>();
         Assert.Equal("1", budget.Spec.MaxUnavailable.Value);
         Assert.Equal("inference-gateway", budget.Spec.Selector.MatchLabels["app.kubernetes.io/name"]);
 
-        var policy = KubernetesYaml.Deserialize<V1NetworkPolicy>(File.ReadAllText(Path.Combine(Folder, "networkpolicy.yaml")));
+        var policy = Overlays.Single(Overlays.Base, "NetworkPolicy").As<V1NetworkPolicy>();
         var rules = policy.Spec.Ingress;
         Assert.Equal(2, rules.Count);
         Assert.Null(rules[0].FromProperty);
         Assert.Equal("http", Assert.Single(rules[0].Ports).Port.Value);
         Assert.Equal("admin", Assert.Single(rules[1].Ports).Port.Value);
         Assert.Equal("monitoring", Assert.Single(rules[1].FromProperty).NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
-    }
-
-    private static string[] Grants(IEnumerable<V1PolicyRule> rules) =>
-        [.. (from rule in rules
-             from apiGroup in rule.ApiGroups
-             from resource in rule.Resources
-             from verb in rule.Verbs
-             from name in rule.ResourceNames is { Count: > 0 } names ? names : ["*"]
-             select $"{(apiGroup.Length == 0 ? "core" : apiGroup)} {resource} {verb} {name}").Order(StringComparer.Ordinal)];
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Gateway.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Gateway.sln not found above " + AppContext.BaseDirectory);
     }
 }
