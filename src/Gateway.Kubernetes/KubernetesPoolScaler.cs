@@ -21,7 +21,8 @@ namespace Gateway.Kubernetes;
 /// </para>
 /// <para>
 /// A KServe <see cref="KubernetesScaleTargetKind.InferenceService"/> keeps its autoscaler: the gateway moves only the
-/// floor, <c>spec.predictor.minReplicas</c>. Scaling out raises the floor to the count wanted (never lowers it);
+/// floor, <c>spec.predictor.minReplicas</c>, which counts the InferenceService's pods in other pools too (see
+/// <see cref="KubernetesReplicaProvider.PodsInOtherPools"/>). Scaling out raises the floor to the count wanted (never lowers it);
 /// scaling in lowers it by the replica given back (never raises it), so replicas the HPA added above the floor for
 /// its own reasons stay the HPA's to remove. The HPA can always go above the floor; the gateway never writes
 /// <c>maxReplicas</c> or the replica count.
@@ -124,11 +125,16 @@ internal sealed partial class KubernetesPoolScaler : IPoolScaler
         LogPatched(_logger, "Deployment", _namespace, _name, "spec.replicas", replicas);
     }
 
-    /// <summary>Moves <c>spec.predictor.minReplicas</c> toward <paramref name="wanted"/>: up only when raising, down only when lowering.</summary>
+    /// <summary>
+    /// Moves <c>spec.predictor.minReplicas</c> toward the pool's <paramref name="wanted"/> count plus the pods of the
+    /// InferenceService that serve other pools (ACK's ResourcePolicy places one InferenceService's pods on-prem and in
+    /// the cloud, and its floor counts both): up only when raising, down only when lowering.
+    /// </summary>
     private async Task PatchFloorAsync(int wanted, bool raise, CancellationToken cancellationToken)
     {
         var current = await ReadFloorAsync(cancellationToken);
-        var floor = current is not { } known ? wanted : raise ? Math.Max(known, wanted) : Math.Min(known, wanted);
+        var total = wanted + (_source?.PodsInOtherPools ?? 0);
+        var floor = current is not { } known ? total : raise ? Math.Max(known, total) : Math.Min(known, total);
         var patch = new JsonObject { ["spec"] = new JsonObject { ["predictor"] = new JsonObject { ["minReplicas"] = floor } } };
         await _client.CustomObjects.PatchNamespacedCustomObjectAsync(
             new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), KServeGroup, KServeVersion, _namespace, KServePlural, _name,

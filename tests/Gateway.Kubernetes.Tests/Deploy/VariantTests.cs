@@ -44,7 +44,7 @@ public sealed class VariantTests
         Assert.Contains(Flags(command[3..]).Single(f => f.Flag == "--served-model-name").Value, service.Models);
 
         // The gateway finds the predictor's pods through KServe's Service and scales the InferenceService's floor, up to
-        // its maximum less the on-prem replica, without the deletion cost the ResourcePolicy forbids.
+        // its maximum less the on-prem replica (the floor counts that one too), without the deletion cost the ResourcePolicy forbids.
         Assert.Equal("RawDeployment", (string?)isvc.Json["metadata"]!["annotations"]!["serving.kserve.io/deploymentMode"]);
         Assert.All(service.Pools, pool => Assert.Equal((SeedNamespace, $"{SeedName}-predictor"), (pool.Kubernetes!.Namespace, pool.Kubernetes.ServiceName)));
         var target = service.Pools[1].Scaling!.Kubernetes!;
