@@ -141,7 +141,7 @@ public sealed class VariantTests
         var rule = Overlays.Single(Overlays.Monitoring, "PrometheusRule");
         Assert.True(
             JsonNode.DeepEquals(expected, rule.Json["spec"]!["groups"]),
-            "deploy/kubernetes/monitoring/prometheusrule.yaml differs from deploy/prometheus/gateway-alerts.yaml: copy the groups again");
+            "deploy/kubernetes/monitoring/prometheusrule.yaml differs from deploy/prometheus/gateway-alerts.yaml: copy the groups again with the command in its header");
         Assert.Equal("monitoring", rule.Namespace);
 
         // The dashboard: the file itself, labelled for the Grafana sidecar.
