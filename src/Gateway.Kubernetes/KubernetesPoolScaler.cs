@@ -21,14 +21,18 @@ namespace Gateway.Kubernetes;
 /// </para>
 /// <para>
 /// A KServe <see cref="KubernetesScaleTargetKind.InferenceService"/> keeps its autoscaler: the gateway moves only the
-/// floor, <c>spec.predictor.minReplicas</c>. Scaling out raises the floor to the count wanted (never lowers it);
+/// floor, <c>spec.predictor.minReplicas</c>, which counts the InferenceService's pods in other pools too (see
+/// <see cref="KubernetesReplicaProvider.PodsInOtherPools"/>). Scaling out raises the floor to the count wanted (never lowers it);
 /// scaling in lowers it by the replica given back (never raises it), so replicas the HPA added above the floor for
 /// its own reasons stay the HPA's to remove. The HPA can always go above the floor; the gateway never writes
 /// <c>maxReplicas</c> or the replica count.
 /// </para>
 /// <para>
 /// On scale-in the drained replica's pod gets the annotation <c>controller.kubernetes.io/pod-deletion-cost</c> =
-/// <see cref="DeletionCost"/> before the count drops, so the ReplicaSet removes that idle pod rather than a busy one.
+/// <see cref="DeletionCost"/> before the count drops, so the ReplicaSet removes that idle pod rather than a busy one,
+/// unless <see cref="KubernetesScaleTargetOptions.SetPodDeletionCost"/> is off (ACK's ResourcePolicy forbids the
+/// annotation and picks the pod itself): the replica was drained before the scaler is called, so it takes no new
+/// requests either way, and stays draining until its pod leaves the endpoints.
 /// </para>
 /// </remarks>
 internal sealed partial class KubernetesPoolScaler : IPoolScaler
@@ -46,14 +50,22 @@ internal sealed partial class KubernetesPoolScaler : IPoolScaler
     private readonly KubernetesScaleTargetKind _kind;
     private readonly string _name;
     private readonly string _namespace;
+    private readonly bool _setPodDeletionCost;
     private readonly KubernetesReplicaProvider? _source;
     private readonly IKubernetes _client;
     private readonly ILogger _logger;
 
     public KubernetesPoolScaler(
-        KubernetesScaleTargetKind kind, string name, string @namespace, KubernetesReplicaProvider? source, IKubernetes client, ILogger<KubernetesPoolScaler> logger)
+        KubernetesScaleTargetKind kind,
+        string name,
+        string @namespace,
+        KubernetesReplicaProvider? source,
+        IKubernetes client,
+        ILogger<KubernetesPoolScaler> logger,
+        bool setPodDeletionCost = true)
     {
         _kind = kind;
+        _setPodDeletionCost = setPodDeletionCost;
         _name = name;
         _namespace = @namespace;
         _source = source;
@@ -76,7 +88,11 @@ internal sealed partial class KubernetesPoolScaler : IPoolScaler
     public async Task ScaleInAsync(Replica replica, ScaleRequest request, CancellationToken cancellationToken)
     {
         // The cost first: once the count drops the ReplicaSet chooses at once, and must choose this pod.
-        if (_source?.FindPod(replica) is { } pod)
+        if (!_setPodDeletionCost)
+        {
+            LogDeletionCostOff(_logger, replica.Id);
+        }
+        else if (_source?.FindPod(replica) is { } pod)
         {
             var annotation = new JsonObject
             {
@@ -109,11 +125,16 @@ internal sealed partial class KubernetesPoolScaler : IPoolScaler
         LogPatched(_logger, "Deployment", _namespace, _name, "spec.replicas", replicas);
     }
 
-    /// <summary>Moves <c>spec.predictor.minReplicas</c> toward <paramref name="wanted"/>: up only when raising, down only when lowering.</summary>
+    /// <summary>
+    /// Moves <c>spec.predictor.minReplicas</c> toward the pool's <paramref name="wanted"/> count plus the pods of the
+    /// InferenceService that serve other pools (ACK's ResourcePolicy places one InferenceService's pods on-prem and in
+    /// the cloud, and its floor counts both): up only when raising, down only when lowering.
+    /// </summary>
     private async Task PatchFloorAsync(int wanted, bool raise, CancellationToken cancellationToken)
     {
         var current = await ReadFloorAsync(cancellationToken);
-        var floor = current is not { } known ? wanted : raise ? Math.Max(known, wanted) : Math.Min(known, wanted);
+        var total = wanted + (_source?.PodsInOtherPools ?? 0);
+        var floor = current is not { } known ? total : raise ? Math.Max(known, total) : Math.Min(known, total);
         var patch = new JsonObject { ["spec"] = new JsonObject { ["predictor"] = new JsonObject { ["minReplicas"] = floor } } };
         await _client.CustomObjects.PatchNamespacedCustomObjectAsync(
             new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), KServeGroup, KServeVersion, _namespace, KServePlural, _name,
@@ -141,4 +162,8 @@ internal sealed partial class KubernetesPoolScaler : IPoolScaler
     [LoggerMessage(EventId = 5102, Level = LogLevel.Warning,
         Message = "Replica {ReplicaId} has no known pod; the scale target's controller chooses which pod to remove")]
     private static partial void LogNoPod(ILogger logger, string replicaId);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Information,
+        Message = "Replica {ReplicaId} is drained; SetPodDeletionCost is off, so the scale target's controller (or a ResourcePolicy) chooses which pod to remove")]
+    private static partial void LogDeletionCostOff(ILogger logger, string replicaId);
 }

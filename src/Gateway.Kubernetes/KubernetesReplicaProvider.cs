@@ -59,6 +59,7 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
 
     // Shared with the scaler, which runs on the scaling loop: the pod behind each replica.
     private readonly ConcurrentDictionary<Replica, PodReference> _pods = new();
+    private int _podsInOtherPools;
     private readonly Lock _stateLock = new();
 
     private CancellationTokenSource? _stopping;
@@ -88,6 +89,12 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
 
     /// <summary>The pod behind <paramref name="replica"/> (its endpoint's target), or null when the endpoint names none.</summary>
     public PodReference? FindPod(Replica replica) => _pods.TryGetValue(replica, out var pod) ? pod : null;
+
+    /// <summary>
+    /// Pods of the same Service that belong to other pools (their label is known and another value), terminating ones
+    /// left out: an InferenceService that serves several pools counts them in its replicas too.
+    /// </summary>
+    public int PodsInOtherPools => Volatile.Read(ref _podsInOtherPools);
 
     /// <summary>
     /// Marks <paramref name="replica"/> as given back by the scaler: it stays draining (no new requests) until its
@@ -299,6 +306,7 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
     private void Apply()
     {
         var wanted = new Dictionary<string, (ReplicaState State, PodReference? Pod)>(StringComparer.Ordinal);
+        var others = new HashSet<string>(StringComparer.Ordinal);
         HashSet<string>? undecided = null;
         foreach (var slice in _slices.Values)
         {
@@ -322,12 +330,16 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
                     continue;
                 }
 
+                var state = StateOf(endpoint.Conditions);
                 if (!string.Equals(label, _options.PoolLabelValue, StringComparison.Ordinal))
                 {
+                    if (state != ReplicaState.Draining)
+                    {
+                        others.Add(address);
+                    }
+
                     continue;
                 }
-
-                var state = StateOf(endpoint.Conditions);
 
                 // The same pod may sit in two slices while they are rebalanced; the more serving state wins.
                 if (!wanted.TryGetValue(address, out var seen) || Rank(state) > Rank(seen.State))
@@ -336,6 +348,8 @@ internal sealed partial class KubernetesReplicaProvider : IReplicaProvider, IAsy
                 }
             }
         }
+
+        Volatile.Write(ref _podsInOtherPools, others.Count);
 
         // Under the lock the scaler takes to give a replica back, so a released replica is never made ready again.
         lock (_stateLock)

@@ -34,7 +34,8 @@ internal sealed class KubernetesReplicaProviderFactory(IServiceProvider services
                 target.Namespace.Length > 0 ? target.Namespace : provider.Namespace,
                 provider,
                 client,
-                loggers.CreateLogger<KubernetesPoolScaler>()),
+                loggers.CreateLogger<KubernetesPoolScaler>(),
+                target.SetPodDeletionCost),
             { Webhook: not null } => services.GetRequiredService<WebhookScalers>().Create(pool),
             _ => null,
         };

@@ -81,6 +81,15 @@ public sealed class KubernetesScaleTargetOptions
 
     /// <summary>Its namespace; empty means the namespace of the pool's Kubernetes source.</summary>
     public string Namespace { get; set; } = "";
+
+    /// <summary>
+    /// Whether scale-in sets <c>controller.kubernetes.io/pod-deletion-cost</c> on the drained replica's pod before the
+    /// count drops, so the ReplicaSet removes that idle pod rather than a busy one (default true). Turn it off where
+    /// something else chooses the pod to remove and the annotation is not allowed: Alibaba Cloud ACK documents its
+    /// <c>ResourcePolicy</c> as mutually exclusive with it (the policy removes pods in the reverse order of its units).
+    /// The replica is drained either way; off, the gateway needs no <c>patch</c> on pods.
+    /// </summary>
+    public bool SetPodDeletionCost { get; set; } = true;
 }
 
 /// <summary>Kinds of Kubernetes scale target.</summary>
