@@ -1,5 +1,5 @@
 using System.Text;
-using Gateway.IntegrationTests.Support;
+using Gateway.Testing;
 
 namespace Gateway.IntegrationTests;
 

@@ -47,12 +47,14 @@ internal sealed partial class HeadlessChromium : IAsyncDisposable
 
     /// <summary>
     /// Starts Chromium with a fresh profile and a <paramref name="width"/> × <paramref name="height"/> viewport,
-    /// attaches to its tab, then opens <paramref name="url"/>. Installs Chromium first where it is missing (see
-    /// <see cref="ChromiumInstallation"/>).
+    /// attaches to its tab, then opens <paramref name="url"/>. Installs Debian's chromium package first where there is
+    /// no Chromium (see <see cref="DebianPackage"/>).
     /// </summary>
     public static async Task<HeadlessChromium> OpenAsync(Uri url, int width, int height)
     {
-        var executable = await ChromiumInstallation.EnsureAsync();
+        // With its recommends, as Debian users install it (fonts among them). Browser tests that run side by side wait on
+        // the same install.
+        var executable = await DebianPackage.EnsureAsync("chromium", "chromium", withRecommends: true);
 
         var profile = Directory.CreateTempSubdirectory("gateway-chromium-");
         var output = new StringBuilder();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
+using Gateway.Testing;
 
 namespace Gateway.Kubernetes.Tests.Deploy;
 
@@ -13,10 +14,12 @@ namespace Gateway.Kubernetes.Tests.Deploy;
 /// </summary>
 internal static class Kubectl
 {
-    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan RenderTimeout = TimeSpan.FromSeconds(60);
 
-    private static readonly Lazy<string> Executable = new(FindOrInstall, LazyThreadSafetyMode.ExecutionAndPublication);
+    // Blocks on the install, once per test process: rendering is synchronous for the tests that read the overlays.
+    private static readonly Lazy<string> Executable = new(
+        () => DebianPackage.EnsureAsync("kubernetes-client", "kubectl").GetAwaiter().GetResult(), LazyThreadSafetyMode.ExecutionAndPublication);
+
     private static readonly ConcurrentDictionary<string, Lazy<string>> Rendered = new(StringComparer.Ordinal);
 
     /// <summary>The multi-document YAML <c>kubectl kustomize <paramref name="folder"/></c> prints, rendered once per test process.</summary>
@@ -27,48 +30,6 @@ internal static class Kubectl
     {
         var (code, output, errors) = Run([Executable.Value, "kustomize", folder], RenderTimeout);
         return code == 0 ? output : throw new InvalidOperationException($"`kubectl kustomize {folder}` exited with code {code}:\n{errors}");
-    }
-
-    private static string FindOrInstall()
-    {
-        if (Find() is { } found)
-        {
-            return found;
-        }
-
-        // As the dashboard's browser tests install Chromium: through sudo when not root (-n: fail rather than wait for a
-        // password), the dpkg lock waited for rather than failed on.
-        string[] asRoot = Environment.IsPrivilegedProcess ? [] : ["sudo", "-n"];
-        string[][] commands =
-        [
-            [.. asRoot, "apt-get", "-o", "DPkg::Lock::Timeout=600", "update"],
-            [.. asRoot, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", "kubernetes-client"],
-        ];
-        foreach (var command in commands)
-        {
-            var (code, output, errors) = Run(command, InstallTimeout);
-            if (code != 0)
-            {
-                throw new InvalidOperationException(
-                    $"The manifest tests render the overlays with kubectl; `{string.Join(' ', command)}` exited with code {code}:\n{output}\n{errors}");
-            }
-        }
-
-        return Find() ?? throw new InvalidOperationException("apt-get installed kubernetes-client and left no kubectl on the PATH");
-    }
-
-    private static string? Find()
-    {
-        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(folder, "kubectl");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 
     private static (int Code, string Output, string Errors) Run(string[] command, TimeSpan timeout)

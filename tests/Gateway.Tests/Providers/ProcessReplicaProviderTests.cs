@@ -289,7 +289,7 @@ public sealed class ProcessReplicaProviderTests(ITestOutputHelper output)
     [Fact]
     public void RestartDelay_RepeatedFailures_DoublesFromOneSecondUpToThirty()
     {
-        var delays = Enumerable.Range(1, 8).Select(f => ProcessReplicaProvider.RestartDelay(f).TotalSeconds);
+        var delays = Enumerable.Range(1, 8).Select(f => ProcessSupervisor.RestartDelay(f).TotalSeconds);
 
         Assert.Equal([1, 2, 4, 8, 16, 30, 30, 30], delays);
     }

@@ -5,7 +5,6 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Configuration;
-using Gateway.Health;
 using Gateway.Model;
 using Microsoft.Extensions.Logging;
 
@@ -20,10 +19,10 @@ namespace Gateway.Providers.Hosted;
 /// then a kill, with the gateway.
 /// </summary>
 /// <remarks>
-/// One loop owns the current process from launch to exit, as a process pool's replica slot does, so no process is
-/// forgotten between a crash, a restart and a stop.
+/// A <see cref="ProcessSupervisor"/> runs it, as it runs a process pool's replica slot, so no process is forgotten
+/// between a crash, a restart and a stop.
 /// </remarks>
-internal sealed partial class StandInProcess : IAsyncDisposable
+internal sealed partial class StandInProcess : ISupervisedProcess, IAsyncDisposable
 {
     /// <summary>What vLLM, and so the simulator, reads its key from when <c>--api-key</c> is not given.</summary>
     internal const string ApiKeyVariable = "VLLM_API_KEY";
@@ -34,7 +33,6 @@ internal sealed partial class StandInProcess : IAsyncDisposable
     /// <summary>How long a stand-in has to exit after SIGTERM before it is killed.</summary>
     internal static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
-    private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Pool _pool;
@@ -145,60 +143,13 @@ internal sealed partial class StandInProcess : IAsyncDisposable
 
     private async Task RunAsync(TaskCompletionSource firstLaunch)
     {
-        var stopping = _stopping.Token;
-        var failures = 0;
         using var probe = CreateProbeClient();
-        try
-        {
-            while (!stopping.IsCancellationRequested)
-            {
-                var child = await LaunchAsync(stopping);
-                firstLaunch.TrySetResult();
-                if (child is not null)
-                {
-                    try
-                    {
-                        if (await SuperviseAsync(child, probe, stopping))
-                        {
-                            failures = 0;
-                        }
-                    }
-#pragma warning disable CA1031 // A bug in supervision must not end the loop: the stand-in is started again like a failed one.
-                    catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
-#pragma warning restore CA1031
-                    {
-                        LogSupervisionFailed(_logger, e, child.Replica.Id);
-                    }
-                    finally
-                    {
-                        // Out of the pool first (no new requests), then stopped.
-                        _pool.RemoveReplica(child.Replica);
-                        await child.StopAsync(StopGrace, _time, _killing.Token);
-                        LogStopped(_logger, child.Replica.Id, child.ProcessId);
-                        child.Dispose();
-                    }
-                }
-
-                // A stand-in that exited just as the stop began is not started again.
-                stopping.ThrowIfCancellationRequested();
-                failures++;
-                var delay = ProcessReplicaProvider.RestartDelay(failures);
-                LogRestartScheduled(_logger, _pool.Name, delay.TotalSeconds, failures);
-                await Task.Delay(delay, _time, stopping);
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // Stopping: the finally block above has already stopped the process.
-        }
-        finally
-        {
-            firstLaunch.TrySetResult();
-        }
+        var supervisor = new ProcessSupervisor(this, _pool, probe, ProbeTimeout, ReadyTimeout, StopGrace, _time);
+        await supervisor.RunAsync(firstLaunch, _stopping.Token, _killing.Token);
     }
 
     /// <summary>Starts the process and adds its replica as provisioning; null when the launch failed.</summary>
-    private async Task<ReplicaProcess?> LaunchAsync(CancellationToken stopping)
+    async Task<ReplicaProcess?> ISupervisedProcess.LaunchAsync(CancellationToken stopping)
     {
         System.Diagnostics.Process process;
         try
@@ -227,46 +178,23 @@ internal sealed partial class StandInProcess : IAsyncDisposable
         return new ReplicaProcess(replica, process, _logger);
     }
 
-    /// <summary>
-    /// Probes until the stand-in answers, then waits for it to exit. Returns whether it had become ready; throws
-    /// <see cref="OperationCanceledException"/> when the gateway stops.
-    /// </summary>
-    private async Task<bool> SuperviseAsync(ReplicaProcess child, HttpClient probe, CancellationToken stopping)
-    {
-        var started = _time.GetTimestamp();
-        var models = new Uri(_baseUrl.AbsoluteUri.TrimEnd('/') + "/models");
-        while (true)
-        {
-            if (child.Exited.IsCompleted)
-            {
-                LogExitedBeforeReady(_logger, _pool.Name, child.ProcessId, child.ExitCode);
-                return false;
-            }
+    /// <summary>The stand-in is ready once <c>GET {BaseUrl}/models</c> answers.</summary>
+    Uri ISupervisedProcess.ReadinessAddress(Replica replica) => new(_baseUrl.AbsoluteUri.TrimEnd('/') + "/models");
 
-            var ready = await HealthProbe.AnswersAsync(probe, models, ProbeTimeout, _time, stopping);
-            var elapsed = _time.GetElapsedTime(started);
-            if (ready)
-            {
-                child.MarkReady();
-                LogReady(_logger, _pool.Name, models, elapsed.TotalSeconds);
-                break;
-            }
+    void ISupervisedProcess.Ready(ReplicaProcess child, Uri address, TimeSpan elapsed) => LogReady(_logger, _pool.Name, address, elapsed.TotalSeconds);
 
-            if (elapsed >= ReadyTimeout)
-            {
-                LogNotReadyInTime(_logger, _pool.Name, child.ProcessId, models, ReadyTimeout.TotalSeconds);
-                return false;
-            }
+    void ISupervisedProcess.NotReadyInTime(ReplicaProcess child, Uri address, TimeSpan readyTimeout) =>
+        LogNotReadyInTime(_logger, _pool.Name, child.ProcessId, address, readyTimeout.TotalSeconds);
 
-            // Wake early when the process exits, so a crash during start-up is seen at once.
-            await Task.WhenAny(child.Exited, Task.Delay(ProbeInterval, _time, stopping));
-            stopping.ThrowIfCancellationRequested();
-        }
+    void ISupervisedProcess.ExitedBeforeReady(ReplicaProcess child) => LogExitedBeforeReady(_logger, _pool.Name, child.ProcessId, child.ExitCode);
 
-        await child.Exited.WaitAsync(stopping);
-        LogExited(_logger, _pool.Name, child.ProcessId, child.ExitCode);
-        return true;
-    }
+    void ISupervisedProcess.Exited(ReplicaProcess child) => LogExited(_logger, _pool.Name, child.ProcessId, child.ExitCode);
+
+    void ISupervisedProcess.SupervisionFailed(ReplicaProcess child, Exception exception) => LogSupervisionFailed(_logger, exception, child.Replica.Id);
+
+    void ISupervisedProcess.Retired(ReplicaProcess child) => LogStopped(_logger, child.Replica.Id, child.ProcessId);
+
+    void ISupervisedProcess.RestartScheduled(TimeSpan delay, int failures) => LogRestartScheduled(_logger, _pool.Name, delay.TotalSeconds, failures);
 
     /// <summary>A client that trusts the made certificate alone (host name checked) and sends the pool's key, as the forwarding does.</summary>
     private HttpClient CreateProbeClient()

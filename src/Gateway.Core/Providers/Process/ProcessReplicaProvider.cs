@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Configuration;
-using Gateway.Health;
 using Gateway.Model;
 using Microsoft.Extensions.Logging;
 
@@ -24,14 +23,8 @@ internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolSc
     /// <summary>The provider scales its own pool: it starts and stops the processes.</summary>
     public IPoolScaler Scaler => this;
 
-    /// <summary>Between two <c>/health</c> probes of a provisioning replica.</summary>
-    internal static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(200);
-
     /// <summary>A probe that takes longer counts as "not ready yet".</summary>
     internal static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
-
-    private static readonly TimeSpan FirstRestartDelay = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromSeconds(30);
 
     private readonly Pool _pool;
     private readonly ProcessSourceOptions _options;
@@ -111,11 +104,13 @@ internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolSc
                     continue;
                 }
 
-                var slot = new Slot(CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+                var slot = new Slot(this, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
                 launched[i] = slot.FirstLaunch.Task;
 
-                // Task.Run: the loop's synchronous start (port, launch request) must not run under the lock.
-                slot.Loop = Task.Run(() => RunSlotAsync(slot), CancellationToken.None);
+                // Task.Run: the loop's synchronous start (port, launch request) must not run under the lock. The slot's
+                // Ending stops with the whole source or when this one replica is removed: either way it is not replaced.
+                var supervisor = new ProcessSupervisor(slot, _pool, _probeClient, ProbeTimeout, _readyTimeout, _stopTimeout, _time);
+                slot.Loop = Task.Run(() => supervisor.RunAsync(slot.FirstLaunch, slot.Ending.Token, _killing.Token), CancellationToken.None);
                 _slots.Add(slot);
             }
         }
@@ -221,68 +216,6 @@ internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolSc
         _killing.Dispose();
     }
 
-    /// <summary>The wait before relaunching after <paramref name="failures"/> failures in a row: 1, 2, 4, … up to 30 s.</summary>
-    internal static TimeSpan RestartDelay(int failures)
-    {
-        var delay = FirstRestartDelay * Math.Pow(2, Math.Min(failures - 1, 16));
-        return delay < MaxRestartDelay ? delay : MaxRestartDelay;
-    }
-
-    /// <summary>One replica slot: launch, wait for ready, watch, and on failure start over after a back-off.</summary>
-    private async Task RunSlotAsync(Slot slot)
-    {
-        var firstLaunch = slot.FirstLaunch;
-
-        // Ends when the whole source stops or when this one replica is removed: either way it is not replaced.
-        var stopping = slot.Ending.Token;
-        var failures = 0;
-        try
-        {
-            while (!stopping.IsCancellationRequested)
-            {
-                var child = await LaunchAsync(slot, stopping);
-                slot.Replica = child?.Replica;
-                firstLaunch.TrySetResult();
-                if (child is not null)
-                {
-                    try
-                    {
-                        if (await SuperviseAsync(child, stopping))
-                        {
-                            failures = 0;
-                        }
-                    }
-#pragma warning disable CA1031 // A bug in supervision must not end the slot: the replica is replaced like a failed one.
-                    catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
-#pragma warning restore CA1031
-                    {
-                        LogSupervisionFailed(_logger, e, child.Replica.Id);
-                    }
-                    finally
-                    {
-                        await RetireAsync(child);
-                        slot.Replica = null;
-                    }
-                }
-
-                // A process that exited just as the stop began is not replaced.
-                stopping.ThrowIfCancellationRequested();
-                failures++;
-                var delay = RestartDelay(failures);
-                LogRestartScheduled(_logger, _pool.Name, delay.TotalSeconds, failures);
-                await Task.Delay(delay, _time, stopping);
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // Stopping: the finally blocks above have already stopped this slot's process.
-        }
-        finally
-        {
-            firstLaunch.TrySetResult();
-        }
-    }
-
     /// <summary>Starts a process on a free port and adds it to the pool as provisioning; null when the launch failed.</summary>
     private async Task<ReplicaProcess?> LaunchAsync(Slot slot, CancellationToken stopping)
     {
@@ -316,57 +249,10 @@ internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolSc
     }
 
     /// <summary>
-    /// Probes until the replica is ready, then waits for it to exit. Returns whether it had become ready; throws
-    /// <see cref="OperationCanceledException"/> when the provider stops.
+    /// One replica slot, run by a <see cref="ProcessSupervisor"/>: its loop, what ends it, and the replica it runs now
+    /// (null between two launches).
     /// </summary>
-    private async Task<bool> SuperviseAsync(ReplicaProcess child, CancellationToken stopping)
-    {
-        var started = _time.GetTimestamp();
-        var health = new Uri(child.Replica.Address, "health");
-        while (true)
-        {
-            if (child.Exited.IsCompleted)
-            {
-                LogExitedBeforeReady(_logger, child.Replica.Id, child.ProcessId, child.ExitCode);
-                return false;
-            }
-
-            var ready = await HealthProbe.AnswersAsync(_probeClient, health, ProbeTimeout, _time, stopping);
-            var elapsed = _time.GetElapsedTime(started);
-            if (ready)
-            {
-                child.MarkReady();
-                LogReady(_logger, child.Replica.Id, elapsed.TotalSeconds);
-                break;
-            }
-
-            if (elapsed >= _readyTimeout)
-            {
-                LogNotReadyInTime(_logger, child.Replica.Id, child.ProcessId, _readyTimeout.TotalSeconds);
-                return false;
-            }
-
-            // Wake early when the process exits, so a crash during start-up is seen at once.
-            await Task.WhenAny(child.Exited, Task.Delay(ProbeInterval, _time, stopping));
-            stopping.ThrowIfCancellationRequested();
-        }
-
-        await child.Exited.WaitAsync(stopping);
-        LogExited(_logger, child.Replica.Id, child.ProcessId, child.ExitCode);
-        return true;
-    }
-
-    /// <summary>Takes the replica out of the pool first (no new requests), then stops its process.</summary>
-    private async Task RetireAsync(ReplicaProcess child)
-    {
-        _pool.RemoveReplica(child.Replica);
-        await child.StopAsync(_stopTimeout, _time, _killing.Token);
-        LogRetired(_logger, child.Replica.Id, child.ProcessId);
-        child.Dispose();
-    }
-
-    /// <summary>One replica slot: its loop, what ends it, and the replica it runs now (null between two launches).</summary>
-    private sealed class Slot(CancellationTokenSource ending)
+    private sealed class Slot(ProcessReplicaProvider provider, CancellationTokenSource ending) : ISupervisedProcess
     {
         public CancellationTokenSource Ending { get; } = ending;
 
@@ -382,6 +268,34 @@ internal sealed partial class ProcessReplicaProvider : IReplicaProvider, IPoolSc
             get => Volatile.Read(ref field);
             set => Volatile.Write(ref field, value);
         }
+
+        public async Task<ReplicaProcess?> LaunchAsync(CancellationToken stopping)
+        {
+            var child = await provider.LaunchAsync(this, stopping);
+            Replica = child?.Replica;
+            return child;
+        }
+
+        public Uri ReadinessAddress(Replica replica) => new(replica.Address, "health");
+
+        public void Ready(ReplicaProcess child, Uri address, TimeSpan elapsed) => LogReady(provider._logger, child.Replica.Id, elapsed.TotalSeconds);
+
+        public void NotReadyInTime(ReplicaProcess child, Uri address, TimeSpan readyTimeout) =>
+            LogNotReadyInTime(provider._logger, child.Replica.Id, child.ProcessId, readyTimeout.TotalSeconds);
+
+        public void ExitedBeforeReady(ReplicaProcess child) => LogExitedBeforeReady(provider._logger, child.Replica.Id, child.ProcessId, child.ExitCode);
+
+        public void Exited(ReplicaProcess child) => LogExited(provider._logger, child.Replica.Id, child.ProcessId, child.ExitCode);
+
+        public void SupervisionFailed(ReplicaProcess child, Exception exception) => LogSupervisionFailed(provider._logger, exception, child.Replica.Id);
+
+        public void Retired(ReplicaProcess child)
+        {
+            LogRetired(provider._logger, child.Replica.Id, child.ProcessId);
+            Replica = null;
+        }
+
+        public void RestartScheduled(TimeSpan delay, int failures) => LogRestartScheduled(provider._logger, provider._pool.Name, delay.TotalSeconds, failures);
     }
 
     private static string Expand(string template, string port) =>

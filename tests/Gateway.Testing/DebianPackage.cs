@@ -3,14 +3,14 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 
-namespace Gateway.IntegrationTests.Support;
+namespace Gateway.Testing;
 
 /// <summary>
 /// A program from a Debian package, installed by the test run itself (apt-get, as root or through <c>sudo -n</c>) where
-/// it is not found, so that <c>dotnet test Gateway.sln</c> passes on a machine that has only the .NET SDK; as
-/// <see cref="ChromiumInstallation"/> does for the browser. Each package is installed at most once per test process.
+/// it is not found, so that <c>dotnet test Gateway.sln</c> passes on a machine that has only the .NET SDK: promtool, the
+/// dashboard tests' Chromium, the manifest tests' kubectl. Each package is installed at most once per test process.
 /// </summary>
-internal static class DebianPackage
+public static class DebianPackage
 {
     // A slow mirror takes minutes; a hung one must not hang the run.
     private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(10);
@@ -19,12 +19,15 @@ internal static class DebianPackage
 
     /// <summary>
     /// The path of <paramref name="program"/> (in /usr/bin or on the PATH), after installing <paramref name="package"/>
-    /// without its recommends when it is missing. Fails with the commands and their output when it cannot be installed.
+    /// when it is missing, without its recommends unless <paramref name="withRecommends"/>. Fails with the commands and
+    /// their output when it cannot be installed.
     /// </summary>
-    public static Task<string> EnsureAsync(string package, string program) =>
-        Installed.GetOrAdd(package, _ => new Lazy<Task<string>>(() => InstallIfMissingAsync(package, program), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+    public static Task<string> EnsureAsync(string package, string program, bool withRecommends = false) =>
+        Installed.GetOrAdd(
+            package,
+            _ => new Lazy<Task<string>>(() => InstallIfMissingAsync(package, program, withRecommends), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
-    private static async Task<string> InstallIfMissingAsync(string package, string program)
+    private static async Task<string> InstallIfMissingAsync(string package, string program, bool withRecommends)
     {
         if (Find(program) is { } found)
         {
@@ -37,7 +40,10 @@ internal static class DebianPackage
         string[][] commands =
         [
             [.. asRoot, "apt-get", "-o", "DPkg::Lock::Timeout=600", "update"],
-            [.. asRoot, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "--no-install-recommends", package],
+            [
+                .. asRoot, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y",
+                .. withRecommends ? Array.Empty<string>() : ["--no-install-recommends"], package,
+            ],
         ];
         var failure = $"This test needs `{program}` from Debian's {package} package; " +
             $"`{string.Join(" && ", commands.Select(c => string.Join(' ', c)))}` could not install it";
