@@ -144,12 +144,9 @@ internal sealed class ScaleController
             var pool = Service.Pools[i];
             if (_pools[i] is not { } elastic)
             {
-                // A hosted API hides a boot; it does not stand in for GPUs, so the GPU cloud is sized as if it were not there.
-                if (!pool.IsProvider)
-                {
-                    capacityAbove += pool.ReadyCount * pool.CapacityPerReplica;
-                }
-
+                // Provider pools come after every GPU pool (InferenceService orders them so), so a hosted API's slots are
+                // never counted above a GPU pool: the bridge hides a boot, it does not stand in for GPUs.
+                capacityAbove += pool.ReadyCount * pool.CapacityPerReplica;
                 continue;
             }
 
