@@ -50,6 +50,9 @@ public sealed class GatewayOptions
 
     /// <summary>The Kubernetes cluster of Kubernetes pools and of leader election: how to reach it, and whether to elect a leader.</summary>
     public KubernetesClusterOptions Kubernetes { get; set; } = new();
+
+    /// <summary>OpenTelemetry traces and GenAI metrics over OTLP; off unless a collector is named.</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
 }
 
 /// <summary>Timeouts and retries of the hop from the gateway to a replica.</summary>

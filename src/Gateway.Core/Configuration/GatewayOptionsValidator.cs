@@ -34,6 +34,7 @@ internal static class GatewayOptionsValidator
         OptionsChecks.Positive(errors, $"{Root}:DrainTimeoutSeconds", options.DrainTimeoutSeconds);
         AdminOptionsValidator.Check(errors, options.Admin, $"{Root}:Admin", adminUri, $"{Root}:AdminUrl");
         ListenerLimitsOptionsValidator.Check(errors, options.Limits, $"{Root}:Limits");
+        TelemetryOptionsValidator.Check(errors, options.Telemetry, $"{Root}:Telemetry");
         ForwardingOptionsValidator.Check(errors, options.Forwarding, $"{Root}:Forwarding");
         ForwardedHeadersOptionsValidator.Check(errors, options.ForwardedHeaders, $"{Root}:ForwardedHeaders");
         KubernetesClusterOptionsValidator.Check(errors, options.Kubernetes, $"{Root}:Kubernetes");

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;
 
@@ -68,6 +70,10 @@ internal sealed partial class ProviderClients : IDisposable
 
             // A hosted API's addresses move behind its name; connections are renewed to follow them.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+
+            // As YARP does for the replicas' client: a client's traceparent copied with its headers gives way to the
+            // gateway's own attempt span when tracing is on (HttpClient would otherwise keep the copied one).
+            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
         };
 
         if (roots is not null)

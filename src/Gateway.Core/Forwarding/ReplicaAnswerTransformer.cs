@@ -1,5 +1,6 @@
 using System.Net;
 using Gateway.Model;
+using Gateway.Telemetry;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;
@@ -48,6 +49,12 @@ internal sealed class ReplicaAnswerTransformer : HttpTransformer
         if (proxyRequest.Content is not null && httpContext.Request.Body is MemoryStream body)
         {
             proxyRequest.Options.Set(BufferedRequestBodyHandler.BodyKey, body);
+        }
+
+        // Traced: the HTTP client span of this attempt is kept and says which replica and attempt it is.
+        if (attempt is not null && InferenceTelemetry.Span(httpContext) is not null)
+        {
+            proxyRequest.Options.Set(TelemetryServiceCollectionExtensions.AttemptKey, new ReplicaAttempt(attempt.Replica, attempt.Number));
         }
     }
 

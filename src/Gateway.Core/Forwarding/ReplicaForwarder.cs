@@ -35,6 +35,7 @@ internal sealed partial class ReplicaForwarder
     private readonly int _maxAttempts;
     private readonly long _maxAnswerBytes;
     private readonly int _retryAfterSeconds;
+    private readonly TimeProvider _time;
     private readonly ILogger<ReplicaForwarder> _logger;
 
     // Cancelled when the drain timeout is over: every answer still in flight is ended by the gateway, not left to the
@@ -49,8 +50,10 @@ internal sealed partial class ReplicaForwarder
         ProviderClients providers,
         ReplicaHealthMonitor health,
         GatewayMetrics metrics,
+        TimeProvider time,
         ILogger<ReplicaForwarder> logger)
     {
+        _time = time;
         _metrics = metrics;
         _forwarder = forwarder;
         _client = new ReplicaHttpClientFactory(options).CreateClient();
@@ -185,6 +188,7 @@ internal sealed partial class ReplicaForwarder
                         // Turned away as a new arrival would be, and counted as one (the pool's answer is counted by the caller).
                         var reason = answer.Code == RejectionReasons.QueueTimeout ? RejectionReasons.QueueTimeout : RejectionReasons.Unavailable;
                         _metrics.Rejected(service.Name, reason);
+                        InferenceTelemetry.Rejected(InferenceTelemetry.Span(context), reason);
                         _metrics.Tenant(attempt.Tenant).Rejected(reason);
                         await answer.WriteAsync(context.Response);
                     }
@@ -193,8 +197,12 @@ internal sealed partial class ReplicaForwarder
                 }
 
                 // The next replica gets the same bytes from the start.
-                _metrics.Pool(service.Name, replica.Pool.Name).Retried(heldBack ? RetryReasons.Overloaded : RetryReasons.ConnectionFailed);
+                var retryReason = heldBack ? RetryReasons.Overloaded : RetryReasons.ConnectionFailed;
+                _metrics.Pool(service.Name, replica.Pool.Name).Retried(retryReason);
+                var span = InferenceTelemetry.Span(context);
+                InferenceTelemetry.Retried(span, replica, retryReason, attempt.Number);
                 attempt.Retry(next);
+                InferenceTelemetry.Placed(span, next, again.Waited, _time, attempt.Number);
             }
         }
         finally

@@ -27,7 +27,7 @@ internal static class HealthServiceCollectionExtensions
 
         // Polly logs a timeout as an error. For a probe it is an ordinary verdict (not healthy) that the monitor logs
         // itself, once per change, so the probe pipelines' events go to debug; other pipelines keep their severity.
-        services.Configure<TelemetryOptions>(telemetry =>
+        services.Configure<Polly.Telemetry.TelemetryOptions>(telemetry =>
         {
             var others = telemetry.SeverityProvider;
             telemetry.SeverityProvider = args => args.Source.PipelineName?.StartsWith(ReplicaHealthMonitor.ClientNamePrefix, StringComparison.Ordinal) == true

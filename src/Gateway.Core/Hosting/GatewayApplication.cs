@@ -68,6 +68,9 @@ public static class GatewayApplication
         });
         builder.Services.AddSingleton(listeners);
         builder.Services.AddInferenceGateway(options);
+
+        // Only the public listener's requests are traced: the admin listener's are scrapes and probes.
+        builder.Services.AddOpenTelemetryExport(options.Telemetry, builder.Configuration, context => context.Connection.LocalPort != listeners.AdminPort);
         configure?.Invoke(builder.Services);
 
         // Read now, after the options are validated and before anything listens, so a missing token stops the start
@@ -119,6 +122,7 @@ public static class GatewayApplication
         services.AddReplicaHealth(options);
         services.AddAdminHistory();
         services.AddCostMeter();
+        services.AddInferenceTelemetry();
 
         // After the replica providers: hosted services start in order and stop in reverse, so scaling begins once
         // every provider is up and ends before they stop.

@@ -23,6 +23,7 @@ internal sealed partial class InferenceEndpoint(
     ReplicaForwarder forwarder,
     GatewayMetrics metrics,
     CostMeter cost,
+    InferenceTelemetry telemetry,
     GatewayOptions options,
     TimeProvider time,
     ILogger<InferenceEndpoint> logger)
@@ -161,6 +162,9 @@ internal sealed partial class InferenceEndpoint(
                 return;
             }
 
+            var span = InferenceTelemetry.Span(context);
+            InferenceTelemetry.Requested(span, Operation(kind), inference.Model, inference.MaxTokens, inference.Stream);
+
             service ??= topology.FindByModel(inference.Model);
             if (service is null)
             {
@@ -175,6 +179,8 @@ internal sealed partial class InferenceEndpoint(
                     $"Tenant {tenant.Name} may not use service {service.Name}.", "model"));
                 return;
             }
+
+            InferenceTelemetry.Routed(span, service, tenant);
 
             // The tenant's limits come before the queue: a request they turn away never takes a place in it.
             TenantLease? lease = null;
@@ -207,11 +213,12 @@ internal sealed partial class InferenceEndpoint(
                 }
 
                 metrics.QueueWait(service.Name, tenant.Priority, admission.Waited);
+                InferenceTelemetry.Placed(span, replica, admission.Waited, time, 1);
                 var inFlight = metrics.Tenant(tenant).InFlight;
                 inFlight.Inc();
                 try
                 {
-                    await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival, lease);
+                    await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), kind, inference, body, arrival, lease);
                 }
                 finally
                 {
@@ -231,7 +238,7 @@ internal sealed partial class InferenceEndpoint(
     /// and records the answer's metrics on the pool that served it and for the tenant.
     /// </summary>
     private async Task ForwardObservedAsync(
-        HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival, TenantLease? lease)
+        HttpContext context, ForwardingAttempt attempt, RequestKind kind, InferenceRequest inference, RequestBody body, long arrival, TenantLease? lease)
     {
         var service = attempt.Service;
         var replica = attempt.Replica;
@@ -279,9 +286,10 @@ internal sealed partial class InferenceEndpoint(
 
         var instruments = metrics.Pool(service.Name, served.Pool.Name);
         var perTenant = metrics.Tenant(attempt.Tenant);
+        var duration = time.GetElapsedTime(arrival);
         instruments.Answered(response.StatusCode);
         perTenant.Answered(service.Name, response.StatusCode);
-        instruments.Duration.Observe(time.GetElapsedTime(arrival).TotalSeconds);
+        instruments.Duration.Observe(duration.TotalSeconds);
         if (observer.TimeToFirstToken is { } firstToken && response.StatusCode < 400)
         {
             instruments.TimeToFirstToken.Observe(firstToken.TotalSeconds);
@@ -300,7 +308,16 @@ internal sealed partial class InferenceEndpoint(
         }
 
         cost.Answered(served.Pool, observer.PromptTokens ?? 0, observer.CompletionTokens ?? 0);
+        telemetry.Answered(Operation(kind), service, inference.Model, served.Pool, response.StatusCode, duration,
+            observer.TimeToFirstToken, observer.PromptTokens, observer.CompletionTokens);
+
+        // The answer names the model as the client did: vLLM echoes it, and a provider's name for it is put back.
+        InferenceTelemetry.Served(InferenceTelemetry.Span(context), service, attempt.Tenant, served, attempt.Number,
+            response.StatusCode < 400 ? inference.Model : null, observer.TimeToFirstToken, observer.PromptTokens, observer.CompletionTokens);
     }
+
+    private static string Operation(RequestKind kind) =>
+        kind == RequestKind.Chat ? InferenceTelemetry.ChatOperation : InferenceTelemetry.TextCompletionOperation;
 
     /// <summary>
     /// Answers a request the gateway turns away itself, and counts it with <c>pool="none"</c>, and for its tenant when it
@@ -311,6 +328,7 @@ internal sealed partial class InferenceEndpoint(
         var serviceName = service?.Name ?? GatewayMetrics.NoPool;
         reason ??= RejectionReason(error);
         metrics.Rejected(serviceName, reason);
+        InferenceTelemetry.Rejected(InferenceTelemetry.Span(context), reason);
         metrics.Pool(serviceName, GatewayMetrics.NoPool).Answered(error.StatusCode);
         if (tenant is not null)
         {

@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using System.Diagnostics;
 using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Hosting;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Chat;
+using OpenTelemetry;
 
 namespace Gateway.IntegrationTests.Support;
 
@@ -56,9 +58,15 @@ internal sealed class GatewayFixture : IAsyncDisposable
     /// Starts one simulator per entry of <paramref name="simulators"/> (its command-line flags), then a gateway
     /// with the options <paramref name="options"/> builds from them, listening on ephemeral loopback ports (the admin
     /// listener on <paramref name="adminUrl"/>: <c>http://0.0.0.0:0</c> for a test of a non-loopback admin listener).
+    /// <paramref name="settings"/> are further configuration keys (<c>OTEL_*</c> variables as the host reads them),
+    /// <paramref name="services"/> replaces or adds services.
     /// </summary>
     public static async Task<GatewayFixture> StartAsync(
-        IReadOnlyList<string[]> simulators, Func<IReadOnlyList<SimulatorProcess>, GatewayOptions> options, string adminUrl = "http://127.0.0.1:0")
+        IReadOnlyList<string[]> simulators,
+        Func<IReadOnlyList<SimulatorProcess>, GatewayOptions> options,
+        string adminUrl = "http://127.0.0.1:0",
+        IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         var starting = simulators.Select(args => SimulatorProcess.StartAsync(args)).ToArray();
         try
@@ -89,8 +97,9 @@ internal sealed class GatewayFixture : IAsyncDisposable
             // Only warnings and errors: a failing test's output then shows what went wrong, not every request.
             var configuration = new ConfigurationBuilder()
                 .AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" })
+                .AddInMemoryCollection(settings ?? new Dictionary<string, string?>())
                 .Build();
-            app = GatewayApplication.Build(gatewayOptions, configuration);
+            app = GatewayApplication.Build(gatewayOptions, configuration, services);
             await app.StartAsync();
             return new GatewayFixture(app, processes, app.Services.GetRequiredService<GatewayListeners>());
         }
@@ -141,7 +150,9 @@ internal sealed class GatewayFixture : IAsyncDisposable
     /// <summary>A client of the public listener that sends <paramref name="host"/> as its Host header (none: the listener's own address).</summary>
     public HttpClient CreatePublicClient(string? host = ServiceHost)
     {
-        var client = new HttpClient { BaseAddress = PublicAddress, Timeout = ClientTimeout };
+        // The client is a separate application: it sends the traceparent a test gives it, not one of its own made
+        // because the gateway under test, in the same process, traces HttpClient's requests.
+        var client = new HttpClient(new UntracedHandler()) { BaseAddress = PublicAddress, Timeout = ClientTimeout };
         if (host is not null)
         {
             client.DefaultRequestHeaders.Host = host;
@@ -191,6 +202,16 @@ internal sealed class GatewayFixture : IAsyncDisposable
         foreach (var simulator in Simulators)
         {
             await simulator.DisposeAsync();
+        }
+    }
+
+    /// <summary>Sends outside OpenTelemetry's instrumentation: no client span, no traceparent of its own.</summary>
+    private sealed class UntracedHandler() : DelegatingHandler(new SocketsHttpHandler { ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator() })
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            using var untraced = SuppressInstrumentationScope.Begin();
+            return await base.SendAsync(request, cancellationToken);
         }
     }
 }

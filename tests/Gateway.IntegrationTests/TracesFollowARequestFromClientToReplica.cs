@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using Gateway.Configuration;
+using Gateway.IntegrationTests.Support;
+using Gateway.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Gateway.IntegrationTests;
+
+/// <summary>
+/// With OpenTelemetry on, a request the client traced is one server span in the client's trace, named and tagged after
+/// the GenAI conventions, with one HTTP client span per attempt under it whose <c>traceparent</c> reaches the replica.
+/// The spans are read from OpenTelemetry's in-memory exporter, added beside the OTLP one.
+/// </summary>
+public sealed class TracesFollowARequestFromClientToReplica
+{
+    private static readonly string[] Overloaded = ["--failure-injection-rate", "100", "--failure-types", "unavailable"];
+
+    [Fact]
+    public async Task RetriedRequest_IsOneServerSpanInTheClientsTrace_WithTwoAttemptSpansUnderIt()
+    {
+        var spans = new List<Activity>();
+        var metrics = new List<Metric>();
+        await using var gateway = await GatewayFixture.StartAsync(
+            [Overloaded, ["--inter-token-latency", "5"]],
+            sims =>
+            {
+                var onPrem = GatewayFixture.Pool("on-prem", 0, 4, sims[0]);
+
+                // The 503 keeps it out once answered; its /health says 200, so no probe in the test's time lets it back.
+                onPrem.Health = new HealthOptions { ProbeIntervalSeconds = 60, ProbeTimeoutSeconds = 5, MaxBackoffSeconds = 60 };
+                return new GatewayOptions
+                {
+                    Services = [GatewayFixture.QwenChat(onPrem, GatewayFixture.Pool("cloud", 1, 4, sims[1]))],
+                    Telemetry = new TelemetryOptions { Otlp = new OtlpOptions { Endpoint = ClosedPort.Address().ToString(), Protocol = "http/protobuf" } },
+                };
+            },
+            services: services => services
+                .ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans))
+                .ConfigureOpenTelemetryMeterProvider(meters => meters.AddInMemoryExporter(metrics)));
+        using var http = gateway.CreatePublicClient();
+        var clientTrace = ActivityTraceId.CreateRandom();
+        var clientSpan = ActivitySpanId.CreateRandom();
+
+        using var request = ChatRequest.Post(maxTokens: 3);
+        request.Headers.Add("traceparent", $"00-{clientTrace.ToHexString()}-{clientSpan.ToHexString()}-01");
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {body}");
+
+        var trace = await Eventually.WaitAsync(
+            () => Task.FromResult(InTrace(spans, clientTrace)),
+            found => found.Any(s => s.Kind == ActivityKind.Server),
+            TimeSpan.FromSeconds(10), "the server span, exported once the answer ended");
+        var server = Assert.Single(trace, s => s.Kind == ActivityKind.Server);
+        Assert.Equal(clientSpan, server.ParentSpanId);
+        Assert.Equal("chat qwen", server.DisplayName);
+        Assert.Equal("chat", server.GetTagItem("gen_ai.operation.name"));
+        Assert.Equal("qwen", server.GetTagItem("gen_ai.request.model"));
+        Assert.Equal("qwen", server.GetTagItem("gen_ai.response.model"));
+        Assert.Equal(3, server.GetTagItem("gen_ai.request.max_tokens"));
+        Assert.Equal(3L, server.GetTagItem("gen_ai.usage.output_tokens"));
+        Assert.True(server.GetTagItem("gen_ai.usage.input_tokens") is long input && input > 0);
+        Assert.Equal(false, server.GetTagItem("gateway.stream"));
+        Assert.Equal("qwen-chat", server.GetTagItem("gateway.service"));
+        Assert.Equal("anonymous", server.GetTagItem("gateway.tenant"));
+        Assert.Equal("cloud", server.GetTagItem("gateway.pool"));
+        Assert.Equal("cloud-1", server.GetTagItem("gateway.replica"));
+        Assert.Equal(2, server.GetTagItem("gateway.attempts"));
+        Assert.Equal("retry", server.GetTagItem("gateway.spill_reason"));
+        Assert.Equal(["placed", "retried", "placed", "first_token"], server.Events.Select(e => e.Name));
+
+        // One client span per attempt, children of the server span, each naming its replica and number.
+        var attempts = trace.Where(s => s.Kind == ActivityKind.Client).OrderBy(s => s.StartTimeUtc).ToArray();
+        Assert.Equal(2, attempts.Length);
+        Assert.All(attempts, a => Assert.Equal(server.SpanId, a.ParentSpanId));
+        Assert.Equal(["on-prem-1", "cloud-1"], attempts.Select(a => a.GetTagItem("gateway.replica")));
+        Assert.Equal([1, 2], attempts.Select(a => a.GetTagItem("gateway.attempt")));
+        Assert.Equal([503, 200], attempts.Select(a => a.GetTagItem("http.response.status_code")));
+
+        // The GenAI histograms, for the pool that served it.
+        var meters = gateway.Services.GetRequiredService<MeterProvider>();
+        meters.ForceFlush(5000);
+        var names = metrics.Select(m => m.Name).ToHashSet();
+        Assert.Superset(new HashSet<string> { "gen_ai.client.token.usage", "gen_ai.client.operation.duration", "gen_ai.server.time_to_first_token" }, names);
+    }
+
+    /// <summary>The spans of <paramref name="trace"/> exported so far; a copy, as the exporter adds to the list without a lock.</summary>
+    private static List<Activity> InTrace(List<Activity> spans, ActivityTraceId trace) =>
+        spans.ToArray().Where(s => s is not null && s.TraceId == trace).ToList();
+}
