@@ -87,6 +87,86 @@ public sealed class TracesFollowARequestFromClientToReplica
         Assert.Superset(new HashSet<string> { "gen_ai.client.token.usage", "gen_ai.client.operation.duration", "gen_ai.server.time_to_first_token" }, names);
     }
 
+    [Fact]
+    public async Task StreamedRequest_SpanSaysItStreamed_WithItsUsageAndFirstToken()
+    {
+        var spans = new List<Activity>();
+        await using var gateway = await StartAsync(spans);
+        using var http = gateway.CreatePublicClient();
+        var (trace, parent) = (ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom());
+
+        using var request = ChatRequest.Post(maxTokens: 5, stream: true);
+        request.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{parent.ToHexString()}-01");
+        using var response = await http.SendAsync(request);
+        Assert.Contains("data: [DONE]", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var server = await ServerSpanAsync(spans, trace);
+        Assert.Equal(true, server.GetTagItem("gateway.stream"));
+        Assert.Equal(5L, server.GetTagItem("gen_ai.usage.output_tokens"));
+        Assert.Null(server.GetTagItem("gateway.spill_reason"));
+        Assert.Equal("on-prem", server.GetTagItem("gateway.pool"));
+        var firstToken = Assert.Single(server.Events, e => e.Name == "first_token");
+        Assert.InRange(firstToken.Timestamp.UtcDateTime, server.StartTimeUtc, server.StartTimeUtc + server.Duration);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RatioSampler_FromTheVariablesOrTheKey_KeepsNoNewTrace_ButFollowsASampledCaller(bool fromVariables)
+    {
+        var spans = new List<Activity>();
+        await using var gateway = await StartAsync(
+            spans,
+            samplingRatio: fromVariables ? null : 0,
+            settings: fromVariables
+                ? new Dictionary<string, string?> { ["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio", ["OTEL_TRACES_SAMPLER_ARG"] = "0" }
+                : null);
+        using var http = gateway.CreatePublicClient();
+        var untracedIds = new HashSet<object?>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var untraced = await http.SendAsync(ChatRequest.Post(maxTokens: 1));
+            untraced.EnsureSuccessStatusCode();
+            untracedIds.Add(untraced.Headers.GetValues("x-request-id").Single());
+        }
+
+        var trace = ActivityTraceId.CreateRandom();
+        using var request = ChatRequest.Post(maxTokens: 1);
+        request.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        using var traced = await http.SendAsync(request);
+        traced.EnsureSuccessStatusCode();
+
+        var followed = await ServerSpanAsync(spans, trace);
+        Assert.Equal(traced.Headers.GetValues("x-request-id").Single(), followed.GetTagItem("gateway.request.id"));
+
+        // Spans end before their answers do, so the three untraced ones would be here by now.
+        Assert.DoesNotContain(spans.ToArray(), s => s is not null && untracedIds.Contains(s.GetTagItem("gateway.request.id")));
+    }
+
+    /// <summary>
+    /// A gateway with OpenTelemetry on (an OTLP endpoint nobody listens on) and the in-memory exporter beside it: one
+    /// on-prem simulator, one cloud.
+    /// </summary>
+    private static Task<GatewayFixture> StartAsync(List<Activity> spans, double? samplingRatio = null, Dictionary<string, string?>? settings = null) =>
+        GatewayFixture.StartAsync(
+            [["--inter-token-latency", "5"], ["--inter-token-latency", "5"]],
+            sims => new GatewayOptions
+            {
+                Services = [GatewayFixture.QwenChat(GatewayFixture.Pool("on-prem", 0, 4, sims[0]), GatewayFixture.Pool("cloud", 1, 4, sims[1]))],
+                Telemetry = new TelemetryOptions { Otlp = new OtlpOptions { Endpoint = ClosedPort.Address().ToString(), SamplingRatio = samplingRatio } },
+            },
+            settings: settings,
+            services: services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+
+    private static async Task<Activity> ServerSpanAsync(List<Activity> spans, ActivityTraceId trace)
+    {
+        var found = await Eventually.WaitAsync(
+            () => Task.FromResult(InTrace(spans, trace)),
+            found => found.Any(s => s.Kind == ActivityKind.Server),
+            TimeSpan.FromSeconds(10), "the server span, exported once the answer ended");
+        return Assert.Single(found, s => s.Kind == ActivityKind.Server);
+    }
+
     /// <summary>The spans of <paramref name="trace"/> exported so far; a copy, as the exporter adds to the list without a lock.</summary>
     private static List<Activity> InTrace(List<Activity> spans, ActivityTraceId trace) =>
         spans.ToArray().Where(s => s is not null && s.TraceId == trace).ToList();

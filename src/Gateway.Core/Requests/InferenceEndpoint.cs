@@ -163,7 +163,7 @@ internal sealed partial class InferenceEndpoint(
             }
 
             var span = InferenceTelemetry.Span(context);
-            InferenceTelemetry.Requested(span, Operation(kind), inference.Model, inference.MaxTokens, inference.Stream);
+            InferenceTelemetry.Requested(span, context.TraceIdentifier, Operation(kind), inference.Model, inference.MaxTokens, inference.Stream);
 
             service ??= topology.FindByModel(inference.Model);
             if (service is null)

@@ -99,13 +99,18 @@ internal sealed class InferenceTelemetry
     public static Activity? Span(HttpContext context) =>
         context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true } span ? span : null;
 
-    /// <summary>Names the span <c>{operation} {model}</c> and tags what the request asked for, once its body is read.</summary>
-    public static void Requested(Activity? span, string operation, string? model, int? maxTokens, bool stream)
+    /// <summary>
+    /// Names the span <c>{operation} {model}</c> and tags what the request asked for, once its body is read, and its
+    /// <paramref name="requestId"/> (the <c>x-request-id</c> of its answer and its log lines).
+    /// </summary>
+    public static void Requested(Activity? span, string requestId, string operation, string? model, int? maxTokens, bool stream)
     {
         if (span is null)
         {
             return;
         }
+
+        span.SetTag("gateway.request.id", requestId);
 
         span.DisplayName = model is null ? operation : $"{operation} {model}";
         span.SetTag("gen_ai.operation.name", operation);
