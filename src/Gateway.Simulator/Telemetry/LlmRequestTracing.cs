@@ -60,7 +60,8 @@ internal sealed class LlmRequestTracing : IDisposable
         var parent = ParentOf(context.Request.Headers);
         if (parent == default)
         {
-            // A root span: without this the host's own request activity, never exported, would become its parent.
+            // A root span: without this the host's own request activity (never exported, never sampled) would become its
+            // parent, and the SDK's parent-based sampler would drop the span.
             Activity.Current = null;
         }
 

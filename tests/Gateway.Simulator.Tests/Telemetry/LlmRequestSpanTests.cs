@@ -120,6 +120,45 @@ public sealed class LlmRequestSpanTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StreamDroppedByTheClient_MarksTheSpanAsAnError()
+    {
+        var caller = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        // 1,000 tokens at 20 ms: the stream would run for 20 s if the drop went unnoticed.
+        using (var http = _simulator.CreateHttpClient())
+        using (var request = ChatRequest(new { model = "qwen", messages = Hello, max_tokens = 1000, stream = true }, caller, traceState: null))
+        using (var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync()))
+        {
+            Assert.StartsWith("data: ", await reader.ReadLineAsync(), StringComparison.Ordinal);
+        }
+
+        var span = await SpanOfTraceAsync(caller.TraceId);
+        Assert.Equal(caller.SpanId.ToHexString(), span.ParentSpanId);
+        Assert.Equal(OtlpStatusCode.Error, span.StatusCode);
+        Assert.Equal("the client went away", span.StatusMessage);
+        Assert.InRange((long)span.Attributes["gen_ai.usage.completion_tokens"]!, 1, 999);
+    }
+
+    [Fact]
+    public async Task DefaultGrpc_CollectorUnreachable_RequestsAreStillAnswered()
+    {
+        await using var simulator = await SimulatorProcess.StartWithEnvironmentAsync(
+            new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "", ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "", ["OTEL_BSP_SCHEDULE_DELAY"] = "50" },
+            "--otlp-traces-endpoint", ClosedPort.Address().ToString());
+        using var http = simulator.CreateHttpClient();
+        var caller = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = ChatRequest(new { model = "qwen", messages = Hello, max_tokens = 2 }, caller, traceState: null);
+            using var response = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.False(simulator.HasExited, simulator.Output);
+    }
+
+    [Fact]
     public async Task InjectedFailure_MarksTheSpanAsAnError()
     {
         await using var receiver = await OtlpReceiver.StartAsync();
