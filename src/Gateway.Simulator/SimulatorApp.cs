@@ -46,6 +46,15 @@ internal static class SimulatorApp
         var completions = new CompletionEndpoint(options, scheduler, new LatencyModel(options), failures, startup, metrics, time);
 
         var app = builder.Build();
+        if (options.OtlpTracesEndpoint is not null)
+        {
+            // First, so a key or rate refusal is an error on the request's span too; disposed once the host has
+            // stopped, which exports the spans still waiting in the batch.
+            var tracing = new LlmRequestTracing(options);
+            app.Use(tracing.InvokeAsync);
+            app.Lifetime.ApplicationStopped.Register(tracing.Dispose);
+        }
+
         var guard = new ApiGuard(options);
         if (guard.IsActive)
         {

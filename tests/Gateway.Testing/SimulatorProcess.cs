@@ -42,6 +42,29 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
         return new SimulatorProcess(process, new Uri(listening.Groups[1].Value + "/"));
     }
 
+    /// <summary>
+    /// Starts the simulator on a free port with <paramref name="environment"/> added to this process's own (the
+    /// <c>OTEL_*</c> variables it reads for tracing, say) and waits until it listens.
+    /// </summary>
+    public static async Task<SimulatorProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        const string Dll = "Gateway.Simulator.dll";
+        var started = await DotnetProcess.Launcher.StartAsync(
+            DotnetProcess.Host, [Path.Combine(AppContext.BaseDirectory, Dll), "--port", "0", .. args], ownProcessGroup: false, environment, CancellationToken.None);
+        var child = new ChildProcess(started, Dll, new OutputLog(), ListeningLine(), stopGrace: default);
+        try
+        {
+            var listening = await child.Listening.WaitAsync(StartTimeout);
+            return new SimulatorProcess(child, new Uri(listening.Groups[1].Value + "/"));
+        }
+        catch
+        {
+            await child.KillAsync();
+            await child.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>An HTTP client aimed at the simulator.</summary>
     public HttpClient CreateHttpClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 
@@ -50,6 +73,12 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
 
     /// <summary>Kills the process at once (SIGKILL), as a crash would, and waits until it is gone.</summary>
     public Task KillAsync() => _process.KillAsync();
+
+    /// <summary>Asks the simulator to stop (SIGTERM), as an orchestrator would, killing it if still running after <paramref name="grace"/>.</summary>
+    public Task StopAsync(TimeSpan grace) => _process.StopAsync(grace);
+
+    /// <summary>Whether the process has ended.</summary>
+    public bool HasExited => _process.HasExited;
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 

@@ -20,6 +20,8 @@ internal sealed class CompletionEndpoint(
     SimulatorMetrics metrics,
     TimeProvider time)
 {
+    // Read once: without --otlp-traces-endpoint no request looks for a span.
+    private readonly bool _traced = options.OtlpTracesEndpoint is not null;
     private long _requestCount;
 
     public async Task HandleAsync(HttpContext context, EndpointKind kind)
@@ -111,9 +113,11 @@ internal sealed class CompletionEndpoint(
         var sequence = new SequenceState(scheduler, request.PromptTokens);
         var produced = 0;
         var finishReason = request.MaxTokensGiven ? FinishReason.Length : FinishReason.Stop;
+        var queued = time.GetElapsedTime(arrival);
+        TimeSpan? firstToken = null;
         try
         {
-            metrics.QueueTime(time.GetElapsedTime(arrival));
+            metrics.QueueTime(queued);
             metrics.PromptProcessed(request.PromptTokens);
 
             if (!latency.IsZero)
@@ -122,7 +126,8 @@ internal sealed class CompletionEndpoint(
             }
 
             var firstTokenAt = time.GetTimestamp();
-            metrics.TimeToFirstToken(time.GetElapsedTime(arrival, firstTokenAt));
+            firstToken = time.GetElapsedTime(arrival, firstTokenAt);
+            metrics.TimeToFirstToken(firstToken.Value);
             var lastTokenAt = firstTokenAt;
             for (var generated = 1; generated <= request.MaxTokens; generated++)
             {
@@ -178,8 +183,13 @@ internal sealed class CompletionEndpoint(
             sequence.End();
         }
 
+        var end = time.GetElapsedTime(arrival);
         metrics.TokensGenerated(produced);
-        metrics.Finished(finishReason, time.GetElapsedTime(arrival));
+        metrics.Finished(finishReason, end);
+        if (_traced)
+        {
+            LlmRequestSpan.Of(context)?.Ran(request, id, produced, queued, firstToken, end);
+        }
     }
 
     private static bool IsDisconnect(Exception e, CancellationToken aborted) =>

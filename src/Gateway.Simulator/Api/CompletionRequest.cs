@@ -4,7 +4,10 @@ using Gateway.Simulator.Options;
 
 namespace Gateway.Simulator.Api;
 
-/// <summary>What the simulator needs from a chat or text completion request, validated as vLLM validates it.</summary>
+/// <summary>
+/// What the simulator needs from a chat or text completion request, validated as vLLM validates it; the sampling
+/// settings (<see cref="Temperature"/>, <see cref="TopP"/>) change nothing but are reported on the request's span.
+/// </summary>
 internal sealed record CompletionRequest(
     string Model,
     int PromptTokens,
@@ -13,6 +16,12 @@ internal sealed record CompletionRequest(
     bool Stream,
     bool IncludeUsage)
 {
+    /// <summary>The request's <c>temperature</c>, when it gave a number.</summary>
+    public double? Temperature { get; init; }
+
+    /// <summary>The request's <c>top_p</c>, when it gave a number.</summary>
+    public double? TopP { get; init; }
+
     // vLLM's chat template adds a few tokens around each message and before the answer.
     private const int TokensPerMessage = 4;
     private const int TokensBeforeAnswer = 3;
@@ -119,8 +128,15 @@ internal sealed record CompletionRequest(
             maxTokens = Math.Min(options.DefaultMaxTokens, maxModelLen - promptTokens);
         }
 
-        return new CompletionRequest(model, promptTokens, maxTokens, maxTokensGiven, stream, includeUsage);
+        return new CompletionRequest(model, promptTokens, maxTokens, maxTokensGiven, stream, includeUsage)
+        {
+            Temperature = OptionalNumber(root, "temperature"u8),
+            TopP = OptionalNumber(root, "top_p"u8),
+        };
     }
+
+    private static double? OptionalNumber(JsonElement root, ReadOnlySpan<byte> name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) ? number : null;
 
     private static bool IsServed(string model, SimulatorOptions options)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using OpenTelemetry.Exporter;
 
 namespace Gateway.Simulator.Options;
 
@@ -23,6 +24,15 @@ internal static class SimulatorCommandLine
     /// which any user of the machine can read.
     /// </summary>
     internal const string ApiKeyVariable = "VLLM_API_KEY";
+
+    /// <summary>The OTLP protocol of the spans (OpenTelemetry's variable for traces alone), read when tracing is on.</summary>
+    internal const string TracesProtocolVariable = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+
+    /// <summary>The OTLP protocol of every signal, read when <see cref="TracesProtocolVariable"/> is not set.</summary>
+    internal const string ProtocolVariable = "OTEL_EXPORTER_OTLP_PROTOCOL";
+
+    /// <summary>The <c>service.name</c> of the spans, read when tracing is on.</summary>
+    internal const string ServiceNameVariable = "OTEL_SERVICE_NAME";
 
     private sealed record Flag(string Name, string ValueName, string Help, bool IsList, Apply Apply, bool IsSwitch = false);
 
@@ -56,6 +66,9 @@ internal static class SimulatorCommandLine
         Single("--ssl-keyfile", "FILE", "PEM private key of --ssl-certfile", (o, v, n) => o with { SslKeyFile = NonEmpty(n, v) }),
         Single("--max-requests-per-second", "N", "API requests taken per second; beyond it 429 with Retry-After (default 0: no limit)", (o, v, n) =>
             o with { RequestsPerSecondLimit = Int(n, v, 0, 1_000_000) }),
+        Single("--otlp-traces-endpoint", "URL", "send an llm_request span per completion, child of the request's traceparent, to this OTLP endpoint "
+            + "(protocol: $" + TracesProtocolVariable + ", else $" + ProtocolVariable + ", grpc or http/protobuf, default grpc; "
+            + "service name: $" + ServiceNameVariable + ", else vllm-simulator)", (o, v, n) => o with { OtlpTracesEndpoint = HttpUrl(n, v) }),
     ];
 
     /// <summary>
@@ -153,6 +166,18 @@ internal static class SimulatorCommandLine
             options = options with { ApiKey = key.Trim() };
         }
 
+        if (options.OtlpTracesEndpoint is not null)
+        {
+            try
+            {
+                options = WithTracingEnvironment(options, environment);
+            }
+            catch (FormatException e)
+            {
+                return Fail(e.Message);
+            }
+        }
+
         return new CommandLineResult(options, null, HelpRequested: false);
     }
 
@@ -200,6 +225,34 @@ internal static class SimulatorCommandLine
 
             return apply(o, v, name);
         });
+
+    private static SimulatorOptions WithTracingEnvironment(SimulatorOptions options, Func<string, string?>? environment)
+    {
+        // As the OpenTelemetry SDK reads them: the variable for traces first, then the one for every signal.
+        var variable = TracesProtocolVariable;
+        var protocol = Variable(environment, variable);
+        if (protocol is null)
+        {
+            variable = ProtocolVariable;
+            protocol = Variable(environment, variable);
+        }
+
+        options = protocol switch
+        {
+            null or "grpc" => options with { OtlpTracesProtocol = OtlpExportProtocol.Grpc },
+            "http/protobuf" => options with { OtlpTracesProtocol = OtlpExportProtocol.HttpProtobuf },
+            _ => throw new FormatException($"{variable}: unsupported OTLP protocol '{protocol}' for --otlp-traces-endpoint (grpc or http/protobuf)"),
+        };
+        return Variable(environment, ServiceNameVariable) is { } serviceName ? options with { OtelServiceName = serviceName } : options;
+    }
+
+    private static string? Variable(Func<string, string?>? environment, string name) =>
+        environment?.Invoke(name) is { } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+
+    private static Uri HttpUrl(string name, string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? url
+            : throw new FormatException($"{name}: '{value}' is not an absolute http:// or https:// URL");
 
     private static string NonEmpty(string name, string value) =>
         string.IsNullOrWhiteSpace(value) ? throw new FormatException($"{name} must not be empty") : value;

@@ -1,3 +1,5 @@
+using OpenTelemetry.Exporter;
+
 namespace Gateway.Simulator.Options;
 
 /// <summary>
@@ -83,6 +85,22 @@ internal sealed record SimulatorOptions
     /// second is over. 0: no limit.
     /// </summary>
     public int RequestsPerSecondLimit { get; init; }
+
+    /// <summary>
+    /// Where each completion request's <c>llm_request</c> span goes over OTLP, continuing the caller's <c>traceparent</c>
+    /// (vLLM <c>--otlp-traces-endpoint</c>); the whole endpoint, e.g. <c>http://collector:4318/v1/traces</c> for
+    /// http/protobuf. Null: no tracing at all.
+    /// </summary>
+    public Uri? OtlpTracesEndpoint { get; init; }
+
+    /// <summary>
+    /// How spans reach <see cref="OtlpTracesEndpoint"/>: <c>OTEL_EXPORTER_OTLP_TRACES_PROTOCOL</c>, else
+    /// <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, else gRPC as in vLLM.
+    /// </summary>
+    public OtlpExportProtocol OtlpTracesProtocol { get; init; } = OtlpExportProtocol.Grpc;
+
+    /// <summary>The <c>service.name</c> of the spans: <c>OTEL_SERVICE_NAME</c>, else <c>vllm-simulator</c>.</summary>
+    public string OtelServiceName { get; init; } = "vllm-simulator";
 }
 
 /// <summary>Failures the simulator can inject (llm-d-inference-sim's names, plus 503 for an overloaded replica).</summary>

@@ -1,5 +1,6 @@
 using Gateway.Simulator.Options;
 using Gateway.Testing;
+using OpenTelemetry.Exporter;
 
 namespace Gateway.Simulator.Tests.Options;
 
@@ -29,7 +30,7 @@ public sealed class SimulatorCommandLineTests
             "--max-waiting-queue-length", "5", "--time-to-first-token", "120", "--prefill-time-per-token", "0.5",
             "--inter-token-latency", "20", "--time-factor-under-load", "2.5", "--startup-duration", "3",
             "--failure-injection-rate", "10", "--failure-types", "rate_limit,server_error", "unavailable", "--failure-control", "--seed", "7",
-            "--kv-cache-size", "64", "--block-size", "32", "--default-max-tokens", "9",
+            "--kv-cache-size", "64", "--block-size", "32", "--default-max-tokens", "9", "--otlp-traces-endpoint", "http://collector:4317",
         ]).Options!;
 
         Assert.Equal("0.0.0.0", options.Host);
@@ -50,6 +51,51 @@ public sealed class SimulatorCommandLineTests
         Assert.Equal(64, options.KvCacheSize);
         Assert.Equal(32, options.BlockSize);
         Assert.Equal(9, options.DefaultMaxTokens);
+        Assert.Equal(new Uri("http://collector:4317"), options.OtlpTracesEndpoint);
+    }
+
+    [Fact]
+    public void Parse_NoOtlpTracesEndpoint_TracesNothingAndReadsNoOtelVariable()
+    {
+        var options = SimulatorCommandLine.Parse([], name => name.StartsWith("OTEL_", StringComparison.Ordinal) ? "bogus" : null).Options!;
+
+        Assert.Null(options.OtlpTracesEndpoint);
+    }
+
+    [Theory]
+    [InlineData(null, null, OtlpExportProtocol.Grpc)]
+    [InlineData("http/protobuf", null, OtlpExportProtocol.HttpProtobuf)]
+    [InlineData(null, "http/protobuf", OtlpExportProtocol.HttpProtobuf)]
+    [InlineData("grpc", "http/protobuf", OtlpExportProtocol.Grpc)]
+    [InlineData(" ", "http/protobuf", OtlpExportProtocol.HttpProtobuf)]
+    public void Parse_OtlpTracesEndpoint_ProtocolFromTheTracesVariableElseTheGeneralOneElseGrpc(string? traces, string? general, OtlpExportProtocol expected)
+    {
+        var environment = new Dictionary<string, string?> { ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = traces, ["OTEL_EXPORTER_OTLP_PROTOCOL"] = general };
+
+        var options = SimulatorCommandLine.Parse(["--otlp-traces-endpoint", "https://collector:4318/v1/traces"], environment.GetValueOrDefault).Options!;
+
+        Assert.Equal(expected, options.OtlpTracesProtocol);
+        Assert.Equal(new Uri("https://collector:4318/v1/traces"), options.OtlpTracesEndpoint);
+    }
+
+    [Theory]
+    [InlineData(null, "vllm-simulator")]
+    [InlineData("", "vllm-simulator")]
+    [InlineData("replica-7", "replica-7")]
+    public void Parse_OtlpTracesEndpoint_ServiceNameFromOtelServiceNameElseVllmSimulator(string? variable, string expected)
+    {
+        var options = SimulatorCommandLine.Parse(["--otlp-traces-endpoint", "http://collector:4317"], name => name == "OTEL_SERVICE_NAME" ? variable : null).Options!;
+
+        Assert.Equal(expected, options.OtelServiceName);
+    }
+
+    [Fact]
+    public void Parse_OtlpTracesEndpoint_UnknownProtocolNamesTheVariable()
+    {
+        var result = SimulatorCommandLine.Parse(["--otlp-traces-endpoint", "http://collector:4317"], name => name == "OTEL_EXPORTER_OTLP_PROTOCOL" ? "http/json" : null);
+
+        Assert.Null(result.Options);
+        Assert.Equal("OTEL_EXPORTER_OTLP_PROTOCOL: unsupported OTLP protocol 'http/json' for --otlp-traces-endpoint (grpc or http/protobuf)", result.Error);
     }
 
     [Fact]
@@ -97,6 +143,10 @@ public sealed class SimulatorCommandLineTests
     [InlineData(new[] { "--ssl-keyfile", "key.pem" }, "--ssl-certfile and --ssl-keyfile go together: give both or neither")]
     [InlineData(new[] { "--api-key", " " }, "--api-key must not be empty")]
     [InlineData(new[] { "--max-requests-per-second", "-1" }, "--max-requests-per-second: -1 is out of range (0..1000000)")]
+    [InlineData(new[] { "--otlp-traces-endpoint" }, "--otlp-traces-endpoint needs a value (URL)")]
+    [InlineData(new[] { "--otlp-traces-endpoint", "collector:4317" }, "--otlp-traces-endpoint: 'collector:4317' is not an absolute http:// or https:// URL")]
+    [InlineData(new[] { "--otlp-traces-endpoint", "/v1/traces" }, "--otlp-traces-endpoint: '/v1/traces' is not an absolute http:// or https:// URL")]
+    [InlineData(new[] { "--otlp-traces-endpoint", "ftp://collector/v1/traces" }, "--otlp-traces-endpoint: 'ftp://collector/v1/traces' is not an absolute http:// or https:// URL")]
     public void Parse_BadFlag_NamesTheFlagAndTheProblem(string[] args, string message)
     {
         var result = SimulatorCommandLine.Parse(args);
@@ -126,5 +176,6 @@ public sealed class SimulatorCommandLineTests
         Assert.Equal(0, process.ExitCode);
         Assert.Contains("--max-waiting-queue-length", output, StringComparison.Ordinal);
         Assert.Contains("--failure-types", output, StringComparison.Ordinal);
+        Assert.Contains("--otlp-traces-endpoint URL", output, StringComparison.Ordinal);
     }
 }
