@@ -12,19 +12,29 @@ namespace Gateway.IntegrationTests;
 /// <summary>
 /// With OpenTelemetry on, a request the client traced is one server span in the client's trace, named and tagged after
 /// the GenAI conventions, with one HTTP client span per attempt under it whose <c>traceparent</c> reaches the replica.
-/// The spans are read from OpenTelemetry's in-memory exporter, added beside the OTLP one.
+/// The spans are read from OpenTelemetry's in-memory exporter, added beside the OTLP one; the replicas' (simulators
+/// continuing the trace, as vLLM does with <c>--otlp-traces-endpoint</c>) from a loopback OTLP/HTTP collector.
 /// </summary>
 public sealed class TracesFollowARequestFromClientToReplica
 {
     private static readonly string[] Overloaded = ["--failure-injection-rate", "100", "--failure-types", "unavailable"];
+
+    /// <summary>A simulator exports its spans at once over OTLP/HTTP.</summary>
+    private static readonly Dictionary<string, string> SimulatorTracing = new()
+    {
+        ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf",
+        ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+    };
 
     [Fact]
     public async Task RetriedRequest_IsOneServerSpanInTheClientsTrace_WithTwoAttemptSpansUnderIt()
     {
         var spans = new List<Activity>();
         var metrics = new List<Metric>();
+        await using var collector = await OtlpReceiver.StartAsync();
+        string[] traced = ["--otlp-traces-endpoint", collector.TracesUrl.ToString()];
         await using var gateway = await GatewayFixture.StartAsync(
-            [Overloaded, ["--inter-token-latency", "5"]],
+            [[.. Overloaded, .. traced], ["--inter-token-latency", "5", .. traced]],
             sims =>
             {
                 var onPrem = GatewayFixture.Pool("on-prem", 0, 4, sims[0]);
@@ -34,12 +44,14 @@ public sealed class TracesFollowARequestFromClientToReplica
                 return new GatewayOptions
                 {
                     Services = [GatewayFixture.QwenChat(onPrem, GatewayFixture.Pool("cloud", 1, 4, sims[1]))],
-                    Telemetry = new TelemetryOptions { Otlp = new OtlpOptions { Endpoint = ClosedPort.Address().ToString(), Protocol = "http/protobuf" } },
+                    Telemetry = new TelemetryOptions { Otlp = new OtlpOptions { Endpoint = collector.BaseAddress.ToString(), Protocol = "http/protobuf" } },
                 };
             },
+            settings: new Dictionary<string, string?> { ["OTEL_BSP_SCHEDULE_DELAY"] = "100" },
             services: services => services
                 .ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans))
-                .ConfigureOpenTelemetryMeterProvider(meters => meters.AddInMemoryExporter(metrics)));
+                .ConfigureOpenTelemetryMeterProvider(meters => meters.AddInMemoryExporter(metrics)),
+            simulatorEnvironment: SimulatorTracing);
         using var http = gateway.CreatePublicClient();
         var clientTrace = ActivityTraceId.CreateRandom();
         var clientSpan = ActivitySpanId.CreateRandom();
@@ -80,12 +92,29 @@ public sealed class TracesFollowARequestFromClientToReplica
         Assert.Equal([1, 2], attempts.Select(a => a.GetTagItem("gateway.attempt")));
         Assert.Equal([503, 200], attempts.Select(a => a.GetTagItem("http.response.status_code")));
 
-        // The GenAI histograms, for the pool that served it.
-        var meters = gateway.Services.GetRequiredService<MeterProvider>();
-        meters.ForceFlush(5000);
-        var names = metrics.Select(m => m.Name).ToHashSet();
-        Assert.Superset(new HashSet<string> { "gen_ai.client.token.usage", "gen_ai.client.operation.duration", "gen_ai.server.time_to_first_token" }, names);
+        // Each replica continued the trace under the attempt that reached it, its 503 included.
+        var replicaSpans = await Eventually.WaitAsync(
+            () => Task.FromResult(collector.Spans.Where(s => s.TraceId == clientTrace.ToHexString() && s.Name == "llm_request").ToArray()),
+            found => found.Length >= 2, TimeSpan.FromSeconds(10), "the simulators' llm_request spans at the collector");
+        Assert.Equal(
+            attempts.Select(a => a.SpanId.ToHexString()).Order(),
+            replicaSpans.Select(s => s.ParentSpanId!).Order());
+        Assert.All(replicaSpans, s => Assert.Equal(("vllm-simulator", OtlpSpanKind.Server), (s.ServiceName, s.Kind)));
+        var answered = Assert.Single(replicaSpans, s => s.ParentSpanId == attempts[1].SpanId.ToHexString());
+        Assert.Equal(3L, answered.Attributes["gen_ai.usage.completion_tokens"]);
+
+        // The gateway's own spans went to the same collector over OTLP/HTTP, as configured by key.
+        await Eventually.WaitAsync(
+            () => Task.FromResult(collector.Spans.Where(s => s.TraceId == clientTrace.ToHexString() && s.ServiceName == "inference-gateway").ToArray()),
+            found => found.Length == 3, TimeSpan.FromSeconds(10), "the gateway's server span and two attempt spans at the collector");
+
+        // The GenAI histograms, here and at the collector.
+        Assert.True(gateway.Services.GetRequiredService<MeterProvider>().ForceFlush(10_000));
+        string[] genAi = ["gen_ai.client.token.usage", "gen_ai.client.operation.duration", "gen_ai.server.time_to_first_token"];
+        Assert.Superset(genAi.ToHashSet(), metrics.Select(m => m.Name).ToHashSet());
+        Assert.Superset(genAi.ToHashSet(), collector.Metrics.Where(m => m.ServiceName == "inference-gateway").Select(m => m.Name).ToHashSet());
     }
+
 
     [Fact]
     public async Task StreamedRequest_SpanSaysItStreamed_WithItsUsageAndFirstToken()

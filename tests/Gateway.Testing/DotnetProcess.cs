@@ -48,10 +48,12 @@ public static class DotnetProcess
     /// <param name="timeout">How long to wait for that line.</param>
     /// <param name="output">Where its output goes; a new log when null.</param>
     /// <param name="stopGrace">How long disposing it waits after SIGTERM before SIGKILL; zero kills at once.</param>
+    /// <param name="environment">Variables added to this process's own for it (the <c>OTEL_*</c> ones, say); none when null.</param>
     public static async Task<(ChildProcess Child, Match Listening)> StartListeningAsync(
-        string dll, IEnumerable<string> args, Regex listening, TimeSpan timeout, OutputLog? output = null, TimeSpan stopGrace = default)
+        string dll, IEnumerable<string> args, Regex listening, TimeSpan timeout, OutputLog? output = null, TimeSpan stopGrace = default,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var child = new ChildProcess(await StartProcessAsync(dll, args), dll, output ?? new OutputLog(), listening, stopGrace);
+        var child = new ChildProcess(await StartProcessAsync(dll, args, environment), dll, output ?? new OutputLog(), listening, stopGrace);
         try
         {
             return (child, await child.Listening.WaitAsync(timeout));
@@ -64,8 +66,8 @@ public static class DotnetProcess
         }
     }
 
-    private static Task<Process> StartProcessAsync(string dll, IEnumerable<string> args) =>
-        Launcher.StartAsync(Host, [Path.Combine(AppContext.BaseDirectory, dll), .. args], CancellationToken.None);
+    private static Task<Process> StartProcessAsync(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        Launcher.StartAsync(Host, [Path.Combine(AppContext.BaseDirectory, dll), .. args], ownProcessGroup: false, environment, CancellationToken.None);
 }
 
 /// <summary>What a process wrote, line by line, safe to read while it is still writing.</summary>

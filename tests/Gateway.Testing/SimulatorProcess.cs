@@ -48,21 +48,9 @@ public sealed partial class SimulatorProcess : IAsyncDisposable
     /// </summary>
     public static async Task<SimulatorProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        const string Dll = "Gateway.Simulator.dll";
-        var started = await DotnetProcess.Launcher.StartAsync(
-            DotnetProcess.Host, [Path.Combine(AppContext.BaseDirectory, Dll), "--port", "0", .. args], ownProcessGroup: false, environment, CancellationToken.None);
-        var child = new ChildProcess(started, Dll, new OutputLog(), ListeningLine(), stopGrace: default);
-        try
-        {
-            var listening = await child.Listening.WaitAsync(StartTimeout);
-            return new SimulatorProcess(child, new Uri(listening.Groups[1].Value + "/"));
-        }
-        catch
-        {
-            await child.KillAsync();
-            await child.DisposeAsync();
-            throw;
-        }
+        var (process, listening) = await DotnetProcess.StartListeningAsync(
+            "Gateway.Simulator.dll", ["--port", "0", .. args], ListeningLine(), StartTimeout, environment: environment);
+        return new SimulatorProcess(process, new Uri(listening.Groups[1].Value + "/"));
     }
 
     /// <summary>An HTTP client aimed at the simulator.</summary>

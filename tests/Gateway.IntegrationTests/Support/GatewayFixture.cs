@@ -59,16 +59,20 @@ internal sealed class GatewayFixture : IAsyncDisposable
     /// with the options <paramref name="options"/> builds from them, listening on ephemeral loopback ports (the admin
     /// listener on <paramref name="adminUrl"/>: <c>http://0.0.0.0:0</c> for a test of a non-loopback admin listener).
     /// <paramref name="settings"/> are further configuration keys (<c>OTEL_*</c> variables as the host reads them),
-    /// <paramref name="services"/> replaces or adds services.
+    /// <paramref name="services"/> replaces or adds services; <paramref name="simulatorEnvironment"/> is added to every
+    /// simulator's environment.
     /// </summary>
     public static async Task<GatewayFixture> StartAsync(
         IReadOnlyList<string[]> simulators,
         Func<IReadOnlyList<SimulatorProcess>, GatewayOptions> options,
         string adminUrl = "http://127.0.0.1:0",
         IReadOnlyDictionary<string, string?>? settings = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        IReadOnlyDictionary<string, string>? simulatorEnvironment = null)
     {
-        var starting = simulators.Select(args => SimulatorProcess.StartAsync(args)).ToArray();
+        var starting = simulators
+            .Select(args => simulatorEnvironment is null ? SimulatorProcess.StartAsync(args) : SimulatorProcess.StartWithEnvironmentAsync(simulatorEnvironment, args))
+            .ToArray();
         try
         {
             await Task.WhenAll(starting);
