@@ -1,6 +1,5 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using System.Diagnostics;
 using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Hosting;
@@ -10,7 +9,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Chat;
-using OpenTelemetry;
 
 namespace Gateway.IntegrationTests.Support;
 
@@ -206,16 +204,6 @@ internal sealed class GatewayFixture : IAsyncDisposable
         foreach (var simulator in Simulators)
         {
             await simulator.DisposeAsync();
-        }
-    }
-
-    /// <summary>Sends outside OpenTelemetry's instrumentation: no client span, no traceparent of its own.</summary>
-    private sealed class UntracedHandler() : DelegatingHandler(new SocketsHttpHandler { ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator() })
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            using var untraced = SuppressInstrumentationScope.Begin();
-            return await base.SendAsync(request, cancellationToken);
         }
     }
 }

@@ -49,9 +49,12 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the gateway and waits for the line it prints once both listeners are bound.</summary>
-    public static async Task<GatewayProcess> StartAsync(params string[] args)
+    public static Task<GatewayProcess> StartAsync(params string[] args) => StartWithEnvironmentAsync(null, args);
+
+    /// <summary>As <see cref="StartAsync"/>, with <paramref name="environment"/> added to the gateway's (the <c>OTEL_*</c> variables, say).</summary>
+    public static async Task<GatewayProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var (process, listening) = await DotnetProcess.StartListeningAsync("Gateway.dll", args, ListeningLine(), StartTimeout);
+        var (process, listening) = await DotnetProcess.StartListeningAsync("Gateway.dll", args, ListeningLine(), StartTimeout, environment: environment);
         return new GatewayProcess(process, new Uri(listening.Groups[1].Value), new Uri(listening.Groups[2].Value));
     }
 
