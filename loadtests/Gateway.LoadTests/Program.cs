@@ -16,6 +16,12 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["otlp-sink"])
+        {
+            // Not a drill: the collector the overhead benchmark exports to with tracing on (loadtests/gateway/overhead.sh OTLP=1).
+            return await Targets.OtlpSink.RunAsync();
+        }
+
         if (args is ["--help" or "-h"] or [_, "--help" or "-h"])
         {
             Console.Out.WriteLine(DrillOptions.Usage);

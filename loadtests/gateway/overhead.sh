@@ -19,7 +19,8 @@
 # Knobs (environment): RUNS (3), DURATION (10s), CONNECTIONS (32), LATENCY_SECONDS (10), STREAMS (2000; 0 skips),
 # PHASES ("throughput latency streams"), AUTH (0; 1: Auth:Mode ApiKeys, one tenant with a key and request, token and
 # concurrency limits far above the load, so every request is authenticated and charged but none is limited; the
-# clients send the key). DOTNET_* variables reach the gateway only (GATEWAY_ENV is added to
+# clients send the key), OTLP (0; 1: OpenTelemetry on with every trace sampled, exporting traces and GenAI metrics over
+# OTLP/HTTP to a sink on loopback, `Gateway.LoadTests otlp-sink`, which reads and drops them). DOTNET_* variables reach the gateway only (GATEWAY_ENV is added to
 # it too), to compare runtime settings; the simulator runs as its project builds it.
 set -euo pipefail
 
@@ -30,17 +31,19 @@ LATENCY_SECONDS="${LATENCY_SECONDS:-10}"
 STREAMS="${STREAMS:-2000}"
 PHASES="${PHASES:-throughput latency streams}"
 AUTH="${AUTH:-0}"
+OTLP="${OTLP:-0}"
 API_KEY="overhead-test-key-0123456789"
 
 REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK="$(mktemp -d -t gateway-overhead.XXXXXX)"
 SIM_PID=""
 GW_PID=""
+SINK_PID=""
 log() { printf '[overhead] %s\n' "$*" >&2; }
 
 cleanup() {
     local pid
-    for pid in "$GW_PID" "$SIM_PID"; do
+    for pid in "$GW_PID" "$SIM_PID" "$SINK_PID"; do
         if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
             kill "$pid" 2>/dev/null || true
             wait "$pid" 2>/dev/null || true
@@ -68,6 +71,13 @@ timeout 300 dotnet publish "$REPO_ROOT/src/Gateway/Gateway.csproj" -c Release -o
     exit 1
 }
 
+if [[ "$OTLP" == 1 ]]; then
+    timeout 300 dotnet publish "$REPO_ROOT/loadtests/Gateway.LoadTests/Gateway.LoadTests.csproj" -c Release -o "$WORK/drills" --nologo -v quiet >"$WORK/build.log" 2>&1 || {
+        cat "$WORK/build.log" >&2
+        exit 1
+    }
+fi
+
 wait_for_line() { # file pattern pid -> the first match
     local _ line
     for _ in $(seq 1 200); do
@@ -90,6 +100,14 @@ start_simulator() {
     SIM_URL="$(wait_for_line "$WORK/sim.log" 'Simulator listening on http://[^ ]*' "$SIM_PID" | awk '{print $4}')"
     SIM_URL="${SIM_URL%/}"
 }
+
+# With OTLP=1: the collector every gateway of the run exports to, sampling every trace.
+if [[ "$OTLP" == 1 ]]; then
+    (cd "$WORK" && exec dotnet "$WORK/drills/Gateway.LoadTests.dll" otlp-sink) >"$WORK/sink.log" 2>&1 &
+    SINK_PID=$!
+    SINK_URL="$(wait_for_line "$WORK/sink.log" 'OTLP sink listening on http://[^ ]*' "$SINK_PID" | awk '{print $5}')"
+    GATEWAY_ENV="${GATEWAY_ENV:-} OTEL_EXPORTER_OTLP_ENDPOINT=$SINK_URL OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_TRACES_SAMPLER=always_on"
+fi
 
 # With AUTH=1: keys required, one tenant whose limits the load never reaches (the key's hash only, as always).
 tenants_json() {
@@ -300,6 +318,12 @@ if [[ " $PHASES " == *" streams "* ]] && ((STREAMS > 0)); then
 Streams: $STREAMS concurrent streamed completions through the gateway, 100 tokens 50 ms apart
   answered 200          ${ok:-0} / $STREAMS   (slowest ${slowest:-?} s; ~5 s each means all were open together)
   gateway RSS idle/peak $idle MB / $peak MB   (target < 400 MB)"
+fi
+
+if [[ -n "$SINK_PID" ]]; then
+    stop SINK_PID
+    summary+="
+OTLP sink (every trace sampled): $(grep -E '^/v1/' "$WORK/sink.log" | tr '\n' ';' || true)"
 fi
 
 echo "$summary"
