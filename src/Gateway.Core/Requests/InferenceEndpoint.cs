@@ -162,8 +162,9 @@ internal sealed partial class InferenceEndpoint(
                 return;
             }
 
-            var span = InferenceTelemetry.Span(context);
-            InferenceTelemetry.Requested(span, context.TraceIdentifier, Operation(kind), inference.Model, inference.MaxTokens, inference.Stream);
+            // The span is looked up again where it is needed rather than kept across the awaits: a local held there would
+            // grow the request's state machine, which is allocated whether tracing is on or off.
+            InferenceTelemetry.Requested(InferenceTelemetry.Span(context), context.TraceIdentifier, Operation(kind), inference.Model, inference.MaxTokens, inference.Stream);
 
             service ??= topology.FindByModel(inference.Model);
             if (service is null)
@@ -180,7 +181,7 @@ internal sealed partial class InferenceEndpoint(
                 return;
             }
 
-            InferenceTelemetry.Routed(span, service, tenant);
+            InferenceTelemetry.Routed(InferenceTelemetry.Span(context), service, tenant);
 
             // The tenant's limits come before the queue: a request they turn away never takes a place in it.
             TenantLease? lease = null;
@@ -213,12 +214,12 @@ internal sealed partial class InferenceEndpoint(
                 }
 
                 metrics.QueueWait(service.Name, tenant.Priority, admission.Waited);
-                InferenceTelemetry.Placed(span, replica, admission.Waited, time, 1);
+                InferenceTelemetry.Placed(InferenceTelemetry.Span(context), replica, admission.Waited, time, 1);
                 var inFlight = metrics.Tenant(tenant).InFlight;
                 inFlight.Inc();
                 try
                 {
-                    await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), kind, inference, body, arrival, lease);
+                    await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival, lease);
                 }
                 finally
                 {
@@ -238,7 +239,7 @@ internal sealed partial class InferenceEndpoint(
     /// and records the answer's metrics on the pool that served it and for the tenant.
     /// </summary>
     private async Task ForwardObservedAsync(
-        HttpContext context, ForwardingAttempt attempt, RequestKind kind, InferenceRequest inference, RequestBody body, long arrival, TenantLease? lease)
+        HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival, TenantLease? lease)
     {
         var service = attempt.Service;
         var replica = attempt.Replica;
@@ -308,7 +309,7 @@ internal sealed partial class InferenceEndpoint(
         }
 
         cost.Answered(served.Pool, observer.PromptTokens ?? 0, observer.CompletionTokens ?? 0);
-        telemetry.Answered(Operation(kind), service, inference.Model, served.Pool, response.StatusCode, duration,
+        telemetry.Answered(Operation(inference.Kind), service, inference.Model, served.Pool, response.StatusCode, duration,
             observer.TimeToFirstToken, observer.PromptTokens, observer.CompletionTokens);
 
         // The answer names the model as the client did: vLLM echoes it, and a provider's name for it is put back.

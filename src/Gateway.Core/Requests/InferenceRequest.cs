@@ -16,7 +16,7 @@ namespace Gateway.Requests;
 /// forwarded only if it is text a replica can decode (valid UTF-8, no <c>\u</c> escape of half a surrogate
 /// pair), so what a client sends is answered 400 here rather than failing in the gateway or a replica.
 /// </remarks>
-internal readonly record struct InferenceRequest(string Model, bool Stream, bool HasStreamOptions = false, int? MaxTokens = null)
+internal readonly record struct InferenceRequest(string Model, bool Stream, bool HasStreamOptions = false, int? MaxTokens = null, RequestKind Kind = RequestKind.Chat)
 {
     /// <summary>Checks a body; on failure <paramref name="error"/> names the field and what is wrong.</summary>
     public static InferenceRequest? Parse(ReadOnlySpan<byte> body, RequestKind kind, out OpenAIError? error)
@@ -166,7 +166,7 @@ internal readonly record struct InferenceRequest(string Model, bool Stream, bool
             return null;
         }
 
-        return new InferenceRequest(model, stream, hasStreamOptions, maxTokens);
+        return new InferenceRequest(model, stream, hasStreamOptions, maxTokens, kind);
     }
 
     private static OpenAIError LoneSurrogate() => OpenAIError.InvalidRequest(

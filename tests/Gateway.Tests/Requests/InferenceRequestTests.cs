@@ -86,7 +86,7 @@ public sealed class InferenceRequestTests
         var request = Parse(body, RequestKind.Text, out var error);
 
         Assert.Null(error);
-        Assert.Equal(new InferenceRequest("qwen2.5-7b", stream), request);
+        Assert.Equal(new InferenceRequest("qwen2.5-7b", stream, Kind: RequestKind.Text), request);
     }
 
     [Fact]
