@@ -15,6 +15,7 @@ namespace Gateway.Planning;
 /// <param name="TimeToFirstToken">p50 and p99 in seconds: from arrival to the first token (a plain answer's end).</param>
 /// <param name="QueueWaitP99">p99 of the time waited in the queue, in seconds.</param>
 /// <param name="Simulated">Virtual time from the start to the last answer.</param>
+/// <param name="FirstServedByPool">When each pool began its first answer, from the start: the cloud's boot, seen by a client.</param>
 internal sealed record ReplayResult(
     int Answered,
     IReadOnlyDictionary<string, int> Rejected,
@@ -25,7 +26,8 @@ internal sealed record ReplayResult(
     double Cost,
     (double P50, double P99) TimeToFirstToken,
     double QueueWaitP99,
-    TimeSpan Simulated);
+    TimeSpan Simulated,
+    IReadOnlyDictionary<string, TimeSpan> FirstServedByPool);
 
 /// <summary>Counts a replay's answers, rejections and replica-seconds as they happen.</summary>
 internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock clock)
@@ -35,6 +37,7 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
     private readonly Dictionary<string, int> _rejected = new(StringComparer.Ordinal);
     private readonly Dictionary<Pool, int> _served = [];
     private readonly Dictionary<Pool, double> _replicaSeconds = [];
+    private readonly Dictionary<Pool, TimeSpan> _firstServed = [];
     private TimeSpan _accounted;
 
     /// <summary>Adds each pool's replica-seconds from the last call to <paramref name="until"/>: replica counts change only between calls.</summary>
@@ -72,6 +75,7 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
     public void Answered(Pool pool, TimeSpan queueWait, TimeSpan firstToken, TimeSpan duration)
     {
         _served[pool] = _served.GetValueOrDefault(pool) + 1;
+        _firstServed.TryAdd(pool, clock.Elapsed - duration + queueWait);
         _queueWaits.Add(queueWait.TotalSeconds);
         _firstTokens.Add(firstToken.TotalSeconds);
     }
@@ -109,7 +113,8 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
             cost,
             (Percentile(_firstTokens, 0.50), Percentile(_firstTokens, 0.99)),
             Percentile(_queueWaits, 0.99),
-            lastAnswer);
+            lastAnswer,
+            _firstServed.ToDictionary(f => f.Key.Name, f => f.Value));
     }
 
     /// <summary>The nearest-rank percentile of sorted <paramref name="values"/>; 0 when there are none.</summary>

@@ -31,7 +31,7 @@ public sealed class ReplayTests(ITestOutputHelper output)
             new ReplayWorkload.Closed(5, TimeSpan.FromMinutes(2), new ReplayRequest(TimeSpan.Zero, 1, 10, Stream: false), TimeSpan.Zero),
             new ReplaySettings(TimeSpan.FromSeconds(0.7)));
         output.WriteLine($"{watch.ElapsedMilliseconds} ms: {result}");
-        output.WriteLine(string.Join(", ", result.ServedByPool.Select(p => $"{p.Key} {p.Value}")) + " | " + string.Join(", ", result.ReplicaSecondsByPool.Select(p => $"{p.Key} {p.Value}")));
+        output.WriteLine(string.Join(", ", result.ServedByPool.Select(p => $"{p.Key} {p.Value}")) + " | " + string.Join(", ", result.ReplicaSecondsByPool.Select(p => $"{p.Key} {p.Value}")) + " | " + string.Join(", ", result.FirstServedByPool.Select(p => $"{p.Key} {p.Value}")));
 
         Assert.Empty(result.Rejected);
         Assert.InRange(result.OnPremShare, 0.3, 0.45);
