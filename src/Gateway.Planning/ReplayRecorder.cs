@@ -16,6 +16,7 @@ namespace Gateway.Planning;
 /// <param name="QueueWaitP99">p99 of the time waited in the queue, in seconds.</param>
 /// <param name="Simulated">Virtual time from the start to the last answer.</param>
 /// <param name="FirstServedByPool">When each pool began its first answer, from the start: the cloud's boot, seen by a client.</param>
+/// <param name="Demand">Each answered request's arrival and its time on a replica, in seconds: what a fleet that never queued would have served when.</param>
 internal sealed record ReplayResult(
     int Answered,
     IReadOnlyDictionary<string, int> Rejected,
@@ -27,7 +28,8 @@ internal sealed record ReplayResult(
     (double P50, double P99) TimeToFirstToken,
     double QueueWaitP99,
     TimeSpan Simulated,
-    IReadOnlyDictionary<string, TimeSpan> FirstServedByPool);
+    IReadOnlyDictionary<string, TimeSpan> FirstServedByPool,
+    IReadOnlyList<(double Arrival, double Service)> Demand);
 
 /// <summary>Counts a replay's answers, rejections and replica-seconds as they happen.</summary>
 internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock clock)
@@ -38,6 +40,7 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
     private readonly Dictionary<Pool, int> _served = [];
     private readonly Dictionary<Pool, double> _replicaSeconds = [];
     private readonly Dictionary<Pool, TimeSpan> _firstServed = [];
+    private readonly List<(double Arrival, double Service)> _demand = [];
     private TimeSpan _accounted;
 
     /// <summary>Adds each pool's replica-seconds from the last call to <paramref name="until"/>: replica counts change only between calls.</summary>
@@ -77,6 +80,7 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
         _served[pool] = _served.GetValueOrDefault(pool) + 1;
         _firstServed.TryAdd(pool, clock.Elapsed - duration + queueWait);
         _queueWaits.Add(queueWait.TotalSeconds);
+        _demand.Add(((clock.Elapsed - duration).TotalSeconds, (duration - queueWait).TotalSeconds));
         _firstTokens.Add(firstToken.TotalSeconds);
     }
 
@@ -114,7 +118,8 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
             (Percentile(_firstTokens, 0.50), Percentile(_firstTokens, 0.99)),
             Percentile(_queueWaits, 0.99),
             lastAnswer,
-            _firstServed.ToDictionary(f => f.Key.Name, f => f.Value));
+            _firstServed.ToDictionary(f => f.Key.Name, f => f.Value),
+            _demand);
     }
 
     /// <summary>The nearest-rank percentile of sorted <paramref name="values"/>; 0 when there are none.</summary>
