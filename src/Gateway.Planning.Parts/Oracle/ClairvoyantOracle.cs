@@ -19,6 +19,15 @@ namespace Gateway.Planning;
 /// served: their seconds are reported as unserved instead of paid.
 /// </para>
 /// <para>
+/// No scaler pays less at any level, so none pays less in all: let <c>P(t)</c> be the replicas paid for (booting or
+/// ready) at <c>t</c>, whose integral is the sum over <c>k</c> of how long <c>P ≥ k</c>. That set holds every time
+/// level <c>k</c> is needed. Across a gap between two such intervals it either holds the whole gap, or it drops
+/// below <c>k</c> at some <c>τ</c> in the gap; then a replica not paid for at <c>τ</c> is ready at the gap's end
+/// <c>s</c>, so it booted from <c>s − B</c> at the latest, and <c>P ≥ k</c> over <c>(τ, s)</c>, at least a boot long.
+/// The same holds before the first interval. So each level costs at least what is charged here, and booting replica
+/// <c>k</c> for level <c>k</c> alone pays exactly that.
+/// </para>
+/// <para>
 /// One sweep over the sorted arrivals and ends: O(n log n) for n requests. Each arrival or end moves
 /// <c>needed</c> by at most one, so opening and closing levels costs O(n) in all.
 /// </para>

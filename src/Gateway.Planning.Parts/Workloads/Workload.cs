@@ -7,7 +7,7 @@ namespace Gateway.Planning;
 /// </summary>
 internal abstract record Workload
 {
-    // Only the two kinds below: the engine's switch over them is exhaustive.
+    // Only the two kinds in this folder derive from it, so an engine's switch over them covers every workload.
     private protected Workload()
     {
     }
