@@ -9,32 +9,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Planning;
 
-/// <summary>One request of a replay: when it arrives, what it asks for, and whose it is.</summary>
-/// <param name="Arrival">From the replay's start.</param>
-/// <param name="PromptTokens">Its prompt, in tokens: the replica's time to first token grows with it.</param>
-/// <param name="CompletionTokens">Tokens the replica generates; null: the replica's default.</param>
-/// <param name="Stream">Whether the answer streams: a plain answer's first byte is its end.</param>
-/// <param name="Service">The service's name; null: the first service.</param>
-/// <param name="Tenant">The tenant's name; null or unknown: the anonymous tenant.</param>
-internal sealed record ReplayRequest(TimeSpan Arrival, int PromptTokens, int? CompletionTokens, bool Stream, string? Service = null, string? Tenant = null);
-
-/// <summary>What a replay sends: requests at fixed times, or clients that each send their next request when the last one ends.</summary>
-internal abstract record ReplayWorkload
-{
-    private ReplayWorkload()
-    {
-    }
-
-    /// <summary>Requests at their arrival times, whatever the gateway does (a recorded log, a Poisson trace).</summary>
-    public sealed record Open(IReadOnlyList<ReplayRequest> Requests) : ReplayWorkload;
-
-    /// <summary>
-    /// <paramref name="Clients"/> clients, each sending <paramref name="Request"/> (its arrival ignored), waiting for the
-    /// answer and <paramref name="Think"/>, and again, until <paramref name="Duration"/> is over: the seed's drill.
-    /// </summary>
-    public sealed record Closed(int Clients, TimeSpan Duration, ReplayRequest Request, TimeSpan Think) : ReplayWorkload;
-}
-
 /// <summary>How a replay runs beyond the gateway's configuration.</summary>
 /// <param name="ProcessStart">Added to a process replica's start-up: the process's own start before its /health answers.</param>
 /// <param name="Seed">Seeds placement's tie-breaking, so a replay is repeatable.</param>
@@ -66,6 +40,7 @@ internal sealed class Replay
     private readonly ServiceQueues _queues;
     private readonly Dictionary<Pool, ReplicaModel> _models = [];
     private readonly Dictionary<string, Tenant> _tenants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tenant> _unknownTenants = new(StringComparer.Ordinal);
     private readonly ReplayRecorder _recorder;
     private int _outstanding;
 
@@ -75,7 +50,7 @@ internal sealed class Replay
         _settings = settings;
         _topology = new GatewayTopology(options);
         _queues = new ServiceQueues(_topology, _clock, new Random(settings.Seed), options.Classes);
-        foreach (var tenant in new TenantDirectory(options).Tenants)
+        foreach (var tenant in new TenantDirectory(options).Attributable)
         {
             _tenants[tenant.Name] = tenant;
         }
@@ -94,7 +69,7 @@ internal sealed class Replay
     }
 
     /// <summary>Replays <paramref name="workload"/> against <paramref name="options"/> (validated first) and returns what happened.</summary>
-    public static ReplayResult Run(GatewayOptions options, ReplayWorkload workload, ReplaySettings settings)
+    public static ReplayResult Run(GatewayOptions options, Workload workload, ReplaySettings settings)
     {
         var replay = new Replay(options, settings);
         var previous = SynchronizationContext.Current;
@@ -109,7 +84,7 @@ internal sealed class Replay
         }
     }
 
-    private ReplayResult Run(ReplayWorkload workload)
+    private ReplayResult Run(Workload workload)
     {
         var metrics = new GatewayMetrics(_topology, _clock);
         var kinds = new[] { ReplicaProviders.StaticKind, ReplicaProviders.ProcessKind, ReplicaProviders.WebhookKind, ReplicaProviders.ProviderKind, ReplicaProviders.KubernetesKind };
@@ -118,16 +93,19 @@ internal sealed class Replay
         Completed(providers.StartAsync(CancellationToken.None), "starting the pools");
         using var stopping = new CancellationTokenSource();
         var scaling = new ScalingService(_topology, _options, providers, new SoleLeadership(), metrics, _clock, NullLogger<ScalingService>.Instance);
-        Completed(scaling.StartAsync(CancellationToken.None), "starting the scaling loop");
+        var loops = scaling.RunInPlaceAsync(stopping.Token);
 
         var end = Start(workload);
         var lastAnswer = Drive(() => _outstanding == 0 && _clock.Elapsed >= end, TimeSpan.MaxValue);
+        if (loops is { IsFaulted: true } failed)
+        {
+            throw new PlanningException("the scaling loop failed in the replay: " + failed.Exception!.InnerException!.Message);
+        }
 
         // The tail: elastic pools scale back in on their own clock, and what they cost until then is part of the plan.
         var tail = _settings.Tail ?? DefaultTail();
         Drive(AllAtMinimum, lastAnswer + tail);
         stopping.Cancel();
-        _ = scaling.StopAsync(CancellationToken.None);
         _context.RunPending();
         return _recorder.Result(lastAnswer);
     }
@@ -163,21 +141,19 @@ internal sealed class Replay
     }
 
     /// <summary>Starts the workload's requests or clients; returns when its last arrival may come.</summary>
-    private TimeSpan Start(ReplayWorkload workload)
+    private TimeSpan Start(Workload workload)
     {
         switch (workload)
         {
-            case ReplayWorkload.Open open:
-                var last = TimeSpan.Zero;
+            case OpenLoopWorkload open:
                 foreach (var request in open.Requests)
                 {
                     _outstanding++;
-                    last = request.Arrival > last ? request.Arrival : last;
-                    _clock.CreateTimer(static state => Arrive((Arrival)state!), new Arrival(this, request), request.Arrival, Timeout.InfiniteTimeSpan);
+                    _clock.CreateTimer(static state => Arrive((Arrival)state!), new Arrival(this, request), request.ArrivalOffset, Timeout.InfiniteTimeSpan);
                 }
 
-                return last;
-            case ReplayWorkload.Closed closed:
+                return open.Duration;
+            case ClosedLoopWorkload closed:
                 for (var i = 0; i < closed.Clients; i++)
                 {
                     _outstanding++;
@@ -190,14 +166,14 @@ internal sealed class Replay
         }
     }
 
-    private async Task ClientAsync(ReplayWorkload.Closed client)
+    private async Task ClientAsync(ClosedLoopWorkload client)
     {
         while (_clock.Elapsed < client.Duration)
         {
-            await ServeAsync(client.Request);
-            if (client.Think > TimeSpan.Zero)
+            await ServeAsync(client.Template);
+            if (client.ThinkTime > TimeSpan.Zero)
             {
-                await Task.Delay(client.Think, _clock);
+                await Task.Delay(client.ThinkTime, _clock);
             }
         }
 
@@ -217,14 +193,14 @@ internal sealed class Replay
     }
 
     /// <summary>A request due at its arrival, as its timer's state.</summary>
-    private sealed record Arrival(Replay Replay, ReplayRequest Request);
+    private sealed record Arrival(Replay Replay, TraceRequest Request);
 
     /// <summary>One request: through the service's queue onto a replica, timed by its pool's model, then its slot released.</summary>
-    private async Task ServeAsync(ReplayRequest request)
+    private async Task ServeAsync(TraceRequest request)
     {
         var arrival = _clock.GetTimestamp();
         var service = request.Service is null ? _topology.Services[0] : _topology.Services.FirstOrDefault(s => s.Name == request.Service) ?? _topology.Services[0];
-        var tenant = request.Tenant is not null && _tenants.TryGetValue(request.Tenant, out var known) ? known : Tenant.Anonymous;
+        var tenant = TenantOf(request);
         var admission = await _queues[service].AcquireAsync(tenant, CancellationToken.None);
         if (admission.Replica is not { } replica)
         {
@@ -233,7 +209,7 @@ internal sealed class Replay
         }
 
         var model = _models[replica.Pool];
-        var tokens = request.CompletionTokens ?? model.CompletionTokensByDefault;
+        var tokens = request.CompletionTokens;
         TimeSpan? firstToken = null;
         try
         {
@@ -255,6 +231,28 @@ internal sealed class Replay
 
         var duration = _clock.GetElapsedTime(arrival);
         _recorder.Answered(replica.Pool, admission.Waited, firstToken ?? duration, duration);
+    }
+
+    /// <summary>
+    /// The configured tenant of the request's name; for a name configuration does not know (a log from a gateway with
+    /// other tenants, a synthetic trace), a tenant of that name in the request's class, so its priority still counts.
+    /// </summary>
+    private Tenant TenantOf(TraceRequest request)
+    {
+        var name = request.Tenant ?? Tenant.Anonymous.Name;
+        var key = $"{name}\n{request.Priority}";
+        if (_tenants.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        if (!_unknownTenants.TryGetValue(key, out var made))
+        {
+            made = new Tenant(new TenantOptions { Name = name, Priority = request.Priority });
+            _unknownTenants[key] = made;
+        }
+
+        return made;
     }
 
     private bool AllAtMinimum()

@@ -17,14 +17,10 @@ internal sealed class ReplicaModel
     {
         _latency = new LatencyModel(options);
         Boot = boot;
-        CompletionTokensByDefault = options.DefaultMaxTokens;
     }
 
     /// <summary>From asking for a replica to its being ready: the simulator's start-up duration plus the process's own start.</summary>
     public TimeSpan Boot { get; }
-
-    /// <summary>Tokens an answer has when its request sets no <c>max_tokens</c> (the simulator's <c>--default-max-tokens</c>).</summary>
-    public int CompletionTokensByDefault { get; }
 
     /// <inheritdoc cref="LatencyModel.TimeToFirstToken"/>
     public TimeSpan TimeToFirstToken(int promptTokens, int running) => _latency.TimeToFirstToken(promptTokens, running);

@@ -28,7 +28,7 @@ public sealed class ReplayTests(ITestOutputHelper output)
         var watch = Stopwatch.StartNew();
         var result = Replay.Run(
             Demo(),
-            new ReplayWorkload.Closed(5, TimeSpan.FromMinutes(2), new ReplayRequest(TimeSpan.Zero, 1, 10, Stream: false), TimeSpan.Zero),
+            SyntheticWorkloads.Create("seed-peak"),
             new ReplaySettings(TimeSpan.FromSeconds(0.7)));
         output.WriteLine($"{watch.ElapsedMilliseconds} ms: {result}");
         output.WriteLine(string.Join(", ", result.ServedByPool.Select(p => $"{p.Key} {p.Value}")) + " | " + string.Join(", ", result.ReplicaSecondsByPool.Select(p => $"{p.Key} {p.Value}")) + " | " + string.Join(", ", result.FirstServedByPool.Select(p => $"{p.Key} {p.Value}")));

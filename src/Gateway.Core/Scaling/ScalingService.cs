@@ -40,6 +40,12 @@ internal sealed partial class ScalingService(
         return base.StartAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Runs the loops on the caller's thread and synchronization context, for the planner's replay in virtual time:
+    /// <see cref="BackgroundService.StartAsync"/> would start them on the thread pool, outside the replay's one thread.
+    /// </summary>
+    internal Task RunInPlaceAsync(CancellationToken stoppingToken) => ExecuteAsync(stoppingToken);
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var elastic = FindScalers();
