@@ -103,12 +103,12 @@ public static class PlanCommand
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Plan of {report.Workload} against {report.Config} ({report.WorkloadSeconds} s of traffic)");
         text.AppendLine();
-        text.AppendLine("| plan | answered | rejected | on-prem share | cloud replica-s | cost | TTFT p50 | TTFT p99 | queue wait p99 | oracle replica-s | cloud / oracle |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        text.AppendLine("| plan | answered | rejected | on-prem share | cloud replica-s | cost | TTFT p50 | TTFT p99 | TTFT p99, histogram | queue wait p99 | oracle replica-s | cloud / oracle |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var row in report.Plans)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {row.Plan} | {row.Answered} | {row.Rejected} | {row.OnPremShare:P1} | {row.CloudReplicaSeconds:F0} | {row.Cost:F3} | {row.TtftP50Seconds * 1000:F0} ms | {row.TtftP99Seconds * 1000:F0} ms | {row.QueueWaitP99Seconds * 1000:F0} ms | {row.OracleReplicaSeconds:F0} | {(row.CostToOracle is { } ratio ? ratio.ToString("F2", CultureInfo.InvariantCulture) : "-")} |");
+                $"| {row.Plan} | {row.Answered} | {row.Rejected} | {row.OnPremShare:P1} | {row.CloudReplicaSeconds:F0} | {row.Cost:F3} | {row.TtftP50Seconds * 1000:F0} ms | {row.TtftP99Seconds * 1000:F0} ms | {row.TtftP99HistogramSeconds * 1000:F0} ms | {row.QueueWaitP99Seconds * 1000:F0} ms | {row.OracleReplicaSeconds:F0} | {(row.CostToOracle is { } ratio ? ratio.ToString("F2", CultureInfo.InvariantCulture) : "-")} |");
         }
 
         return text.ToString();
@@ -223,6 +223,7 @@ internal sealed record PlanRow(
     double Cost,
     double TtftP50Seconds,
     double TtftP99Seconds,
+    double TtftP99HistogramSeconds,
     double QueueWaitP99Seconds,
     double? OracleReplicaSeconds,
     double? CostToOracle,
@@ -245,6 +246,7 @@ internal sealed record PlanRow(
             Math.Round(result.Cost, 4),
             result.TimeToFirstToken.P50,
             result.TimeToFirstToken.P99,
+            Math.Round(result.TimeToFirstTokenHistogramP99, 4),
             result.QueueWaitP99,
             oracle is null ? null : Math.Round(oracle.Value, 1),
             oracle is > 0 ? Math.Round(result.CloudReplicaSeconds / oracle.Value, 2) : null,

@@ -13,6 +13,10 @@ namespace Gateway.Planning;
 /// <param name="CloudReplicaSeconds">Those of the cloud GPU pools (not providers).</param>
 /// <param name="Cost">Replica-seconds priced at each pool's <c>Cost:PerReplicaHour</c>.</param>
 /// <param name="TimeToFirstToken">p50 and p99 in seconds: from arrival to the first token (a plain answer's end).</param>
+/// <param name="TimeToFirstTokenHistogramP99">
+/// The p99 of time to first token as the gateway's <c>gateway_time_to_first_token_seconds</c> histogram gives it,
+/// interpolated inside its buckets as <c>histogram_quantile</c> does: what a dashboard or a drill reads.
+/// </param>
 /// <param name="QueueWaitP99">p99 of the time waited in the queue, in seconds.</param>
 /// <param name="Simulated">Virtual time from the start to the last answer.</param>
 /// <param name="FirstServedByPool">When each pool began its first answer, from the start: the cloud's boot, seen by a client.</param>
@@ -26,6 +30,7 @@ internal sealed record ReplayResult(
     double CloudReplicaSeconds,
     double Cost,
     (double P50, double P99) TimeToFirstToken,
+    double TimeToFirstTokenHistogramP99,
     double QueueWaitP99,
     TimeSpan Simulated,
     IReadOnlyDictionary<string, TimeSpan> FirstServedByPool,
@@ -116,10 +121,39 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
             Math.Round(cloud, 1),
             cost,
             (Percentile(_firstTokens, 0.50), Percentile(_firstTokens, 0.99)),
+            HistogramQuantile(_firstTokens, Telemetry.GatewayMetrics.LatencyBuckets, 0.99),
             Percentile(_queueWaits, 0.99),
             lastAnswer,
             _firstServed.ToDictionary(f => f.Key.Name, f => f.Value),
             _demand);
+    }
+
+    /// <summary>
+    /// The <paramref name="quantile"/> of sorted <paramref name="values"/> estimated from their counts in
+    /// <paramref name="buckets"/> (upper bounds), linear inside the bucket it falls in, as Prometheus's
+    /// <c>histogram_quantile</c> does; past the last bucket, its bound. 0 when there are none.
+    /// </summary>
+    public static double HistogramQuantile(List<double> values, IReadOnlyList<double> buckets, double quantile)
+    {
+        if (values.Count == 0)
+        {
+            return 0;
+        }
+
+        var rank = quantile * values.Count;
+        var (lower, below) = (0.0, 0);
+        foreach (var upper in buckets)
+        {
+            var count = values.Count(v => v <= upper);
+            if (count >= rank)
+            {
+                return lower + ((upper - lower) * (rank - below) / Math.Max(count - below, 1e-9));
+            }
+
+            (lower, below) = (upper, count);
+        }
+
+        return lower;
     }
 
     /// <summary>The nearest-rank percentile of sorted <paramref name="values"/>; 0 when there are none.</summary>

@@ -20,8 +20,11 @@ public sealed class GatewayMetrics
 
     private const int MaxRecentScaleEvents = 50;
 
-    // Time to first token from 10 ms to 60 s; request durations up to 10 minutes of generation.
-    private static readonly double[] LatencyBuckets =
+    /// <summary>
+    /// Buckets of time to first token, from 10 ms to 60 s; the planner estimates its TTFT p99 in them too, as a query
+    /// of this histogram would.
+    /// </summary>
+    internal static readonly double[] LatencyBuckets =
         [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
 
     private static readonly double[] DurationBuckets =
