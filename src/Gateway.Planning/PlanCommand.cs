@@ -14,8 +14,10 @@ namespace Gateway.Planning;
 /// </summary>
 public static class PlanCommand
 {
-    /// <summary>What <c>plan --help</c> prints.</summary>
-    public const string Usage = """
+    /// <summary>What <c>plan --help</c> prints: the options, then every synthetic trace with its keys and defaults.</summary>
+    public static string Usage => UsageHead + string.Concat(SyntheticWorkloads.All.Select(g => $"\n  {g.Name}: {g.Help}"));
+
+    private const string UsageHead = """
         usage: Gateway plan (--synthetic NAME[:key=value,...] | --trace FILE) [options]
 
           --config FILE              the gateway configuration to plan from (default config/gateway.json)
@@ -28,6 +30,8 @@ public static class PlanCommand
           --process-start SECONDS    a process replica's own start before its simulator's start-up (default 0.7)
           --replica POOL=FLAGS       simulator flags standing for POOL's replicas, for a pool that starts no simulator
           --seed N                   seed of placement's tie-breaking (default 1)
+
+        synthetic traces (NAME:key=value,... with these keys and defaults):
         """;
 
     /// <summary>Runs the command; returns the exit code.</summary>

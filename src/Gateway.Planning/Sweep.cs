@@ -37,13 +37,11 @@ internal sealed record SweepAxis(string Key, IReadOnlyList<string> Values)
 /// <summary>One combination of a sweep: a value for every axis, and the options they make.</summary>
 /// <param name="Settings">Key and value per axis, in the axes' order; empty for a plan with no <c>--set</c>.</param>
 /// <param name="Options">The configuration with those values, validated.</param>
-internal sealed record SweepPoint(IReadOnlyList<KeyValuePair<string, string>> Settings, GatewayOptions Options)
-{
-    /// <summary>The settings as one short label, e.g. <c>Replicas=2 TargetUtilization=0.6</c> (last part of each key).</summary>
-    public string Label => Settings.Count == 0
-        ? "as configured"
-        : string.Join(" ", Settings.Select(s => $"{s.Key[(s.Key.LastIndexOf(':') + 1)..]}={s.Value}"));
-}
+/// <param name="Label">
+/// The values that tell this plan from the others, e.g. <c>Replicas=2 TargetUtilization=0.6</c> (the last part of each
+/// key whose axis has more than one value); <c>as configured</c> when none has.
+/// </param>
+internal sealed record SweepPoint(IReadOnlyList<KeyValuePair<string, string>> Settings, GatewayOptions Options, string Label);
 
 /// <summary>Every combination of the axes' values (their cartesian product) applied over a configuration.</summary>
 internal static class Sweep
@@ -67,7 +65,8 @@ internal static class Sweep
                 throw new PlanningException($"{(label.Length == 0 ? "the configuration" : label)}: {string.Join("; ", e.Errors)}");
             }
 
-            points.Add(new SweepPoint(settings, options));
+            var varying = settings.Where((_, i) => axes[i].Values.Count > 1).Select(s => $"{s.Key[(s.Key.LastIndexOf(':') + 1)..]}={s.Value}").ToList();
+            points.Add(new SweepPoint(settings, options, varying.Count == 0 ? "as configured" : string.Join(" ", varying)));
         }
 
         return points;
