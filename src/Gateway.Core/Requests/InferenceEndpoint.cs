@@ -244,7 +244,6 @@ internal sealed partial class InferenceEndpoint(
     private async Task ForwardObservedAsync(
         HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival, TimeSpan queueWait, TenantLease? lease)
     {
-        var service = attempt.Service;
         var replica = attempt.Replica;
         // A stream that did not ask for usage is asked for it on its behalf, so its tokens can be counted.
         var withUsage = inference.Stream && !inference.HasStreamOptions && options.Forwarding.AskForStreamUsage ? body.WithStreamUsage() : null;
@@ -288,6 +287,8 @@ internal sealed partial class InferenceEndpoint(
             lease?.Refund();
         }
 
+        // Read here rather than held across the awaits, so the state machine keeps its size with the queue wait added.
+        var service = attempt.Service;
         var instruments = metrics.Pool(service.Name, served.Pool.Name);
         var perTenant = metrics.Tenant(attempt.Tenant);
         var duration = time.GetElapsedTime(arrival);
