@@ -53,6 +53,9 @@ public sealed class GatewayOptions
 
     /// <summary>OpenTelemetry traces and GenAI metrics over OTLP; off unless a collector is named.</summary>
     public TelemetryOptions Telemetry { get; set; } = new();
+
+    /// <summary>One JSON line per inference request, for replaying real traffic; off unless a path is given.</summary>
+    public RequestLogOptions RequestLog { get; set; } = new();
 }
 
 /// <summary>Timeouts and retries of the hop from the gateway to a replica.</summary>

@@ -35,6 +35,7 @@ internal static class GatewayOptionsValidator
         AdminOptionsValidator.Check(errors, options.Admin, $"{Root}:Admin", adminUri, $"{Root}:AdminUrl");
         ListenerLimitsOptionsValidator.Check(errors, options.Limits, $"{Root}:Limits");
         TelemetryOptionsValidator.Check(errors, options.Telemetry, $"{Root}:Telemetry");
+        RequestLogOptionsValidator.Check(errors, options.RequestLog, $"{Root}:RequestLog");
         ForwardingOptionsValidator.Check(errors, options.Forwarding, $"{Root}:Forwarding");
         ForwardedHeadersOptionsValidator.Check(errors, options.ForwardedHeaders, $"{Root}:ForwardedHeaders");
         KubernetesClusterOptionsValidator.Check(errors, options.Kubernetes, $"{Root}:Kubernetes");

@@ -116,6 +116,9 @@ public static class GatewayApplication
         services.AddSingleton(sp => new GatewayMetrics(
             sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<TenantDirectory>().Attributable));
         services.AddReplicaProviders(options);
+
+        // Before the drain: hosted services stop in reverse order, so the lines of answers ended while draining are written.
+        services.AddRequestLog(options.RequestLog, $"{GatewayOptions.SectionName}:RequestLog");
         services.AddSingleton<GatewayDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<GatewayDrain>());
         services.AddLoadScraping();

@@ -13,7 +13,8 @@ namespace Gateway.Requests;
 /// <summary>
 /// The public listener's whole request path, in one direction: find the tenant by its key and the service (Host, else
 /// model), read and check the body once, pass the tenant's limits, wait for a slot in the service's queue, forward to
-/// the placed replica, answer any failure in OpenAI's error shape, an unexpected one included.
+/// the placed replica, answer any failure in OpenAI's error shape, an unexpected one included. Every completion request
+/// answered, by a replica or by the gateway itself, is handed to the <see cref="RequestLog"/> as its answer ends.
 /// </summary>
 internal sealed partial class InferenceEndpoint(
     GatewayTopology topology,
@@ -24,6 +25,7 @@ internal sealed partial class InferenceEndpoint(
     GatewayMetrics metrics,
     CostMeter cost,
     InferenceTelemetry telemetry,
+    RequestLog requestLog,
     GatewayOptions options,
     TimeProvider time,
     ILogger<InferenceEndpoint> logger)
@@ -113,14 +115,14 @@ internal sealed partial class InferenceEndpoint(
         var service = topology.FindByHost(host);
         if (queues.IsClosed)
         {
-            await AnswerAsync(context, service, null, AdmissionErrors.ShuttingDown(service is null ? 1 : queues[service].RetryAfterSeconds));
+            await RejectAsync(context, kind, arrival, service, null, AdmissionErrors.ShuttingDown(service is null ? 1 : queues[service].RetryAfterSeconds));
             return;
         }
 
         // Before the body is read: a caller without a key costs no more than its headers.
         if (tenants.Authenticate(context.Request.Headers.Authorization) is not { } tenant)
         {
-            await UnauthorizedAsync(context, service);
+            await RejectAsync(context, kind, arrival, service, null, Unauthorized(context));
             return;
         }
 
@@ -141,7 +143,7 @@ internal sealed partial class InferenceEndpoint(
             // The client went away or sent a broken body; there is nobody to answer or nothing to route.
             if (!aborted.IsCancellationRequested && e is BadHttpRequestException bad)
             {
-                await AnswerAsync(context, service, tenant, OpenAIError.InvalidRequest("invalid_body", "The request body could not be read: " + bad.Message));
+                await RejectAsync(context, kind, arrival, service, tenant, OpenAIError.InvalidRequest("invalid_body", "The request body could not be read: " + bad.Message));
             }
 
             return;
@@ -149,7 +151,7 @@ internal sealed partial class InferenceEndpoint(
 
         if (body is null)
         {
-            await AnswerAsync(context, service, tenant, TooLarge(context));
+            await RejectAsync(context, kind, arrival, service, tenant, TooLarge(context));
             return;
         }
 
@@ -158,7 +160,7 @@ internal sealed partial class InferenceEndpoint(
             var request = InferenceRequest.Parse(body.Span, kind, out var error);
             if (request is not { } inference)
             {
-                await AnswerAsync(context, service, tenant, error!);
+                await RejectAsync(context, kind, arrival, service, tenant, error!, requestBytes: body.Length);
                 return;
             }
 
@@ -169,15 +171,15 @@ internal sealed partial class InferenceEndpoint(
             service ??= topology.FindByModel(inference.Model);
             if (service is null)
             {
-                await AnswerAsync(context, null, tenant, new OpenAIError(404, "invalid_request_error", "model_not_found",
-                    $"No service answers to host '{host}' and none serves model '{inference.Model}'.", "model"));
+                await RejectAsync(context, kind, arrival, null, tenant, new OpenAIError(404, "invalid_request_error", "model_not_found",
+                    $"No service answers to host '{host}' and none serves model '{inference.Model}'.", "model"), inference, body.Length);
                 return;
             }
 
             if (!tenant.MayUse(service))
             {
-                await AnswerAsync(context, service, tenant, new OpenAIError(403, "invalid_request_error", "model_not_allowed",
-                    $"Tenant {tenant.Name} may not use service {service.Name}.", "model"));
+                await RejectAsync(context, kind, arrival, service, tenant, new OpenAIError(403, "invalid_request_error", "model_not_allowed",
+                    $"Tenant {tenant.Name} may not use service {service.Name}.", "model"), inference, body.Length);
                 return;
             }
 
@@ -191,7 +193,7 @@ internal sealed partial class InferenceEndpoint(
                 if (lease is null)
                 {
                     var (tooMuch, reason) = RateLimitErrors.For(tenant.Name, limited);
-                    await AnswerAsync(context, service, tenant, tooMuch, reason);
+                    await RejectAsync(context, kind, arrival, service, tenant, tooMuch, inference, body.Length, reason: reason);
                     return;
                 }
             }
@@ -207,7 +209,7 @@ internal sealed partial class InferenceEndpoint(
                     lease?.Refund();
                     if (AdmissionErrors.For(queue, admission.Failure) is { } rejection)
                     {
-                        await AnswerAsync(context, service, tenant, rejection);
+                        await RejectAsync(context, kind, arrival, service, tenant, rejection, inference, body.Length, admission.Waited);
                     }
 
                     return;
@@ -219,7 +221,7 @@ internal sealed partial class InferenceEndpoint(
                 inFlight.Inc();
                 try
                 {
-                    await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival, lease);
+                    await ForwardObservedAsync(context, new ForwardingAttempt(queue, replica, admittedAt, tenant), inference, body, arrival, admission.Waited, lease);
                 }
                 finally
                 {
@@ -236,12 +238,12 @@ internal sealed partial class InferenceEndpoint(
 
     /// <summary>
     /// Forwards through an <see cref="AnswerObserver"/>, charges the tenant's <paramref name="lease"/> what the answer used,
-    /// and records the answer's metrics on the pool that served it and for the tenant.
+    /// records the answer's metrics on the pool that served it and for the tenant, and hands its line, with the
+    /// <paramref name="queueWait"/> before its first placement, to the request log.
     /// </summary>
     private async Task ForwardObservedAsync(
-        HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival, TenantLease? lease)
+        HttpContext context, ForwardingAttempt attempt, InferenceRequest inference, RequestBody body, long arrival, TimeSpan queueWait, TenantLease? lease)
     {
-        var service = attempt.Service;
         var replica = attempt.Replica;
         // A stream that did not ask for usage is asked for it on its behalf, so its tokens can be counted.
         var withUsage = inference.Stream && !inference.HasStreamOptions && options.Forwarding.AskForStreamUsage ? body.WithStreamUsage() : null;
@@ -285,6 +287,8 @@ internal sealed partial class InferenceEndpoint(
             lease?.Refund();
         }
 
+        // Read here rather than held across the awaits, so the state machine keeps its size with the queue wait added.
+        var service = attempt.Service;
         var instruments = metrics.Pool(service.Name, served.Pool.Name);
         var perTenant = metrics.Tenant(attempt.Tenant);
         var duration = time.GetElapsedTime(arrival);
@@ -315,6 +319,61 @@ internal sealed partial class InferenceEndpoint(
         // The answer names the model as the client did: vLLM echoes it, and a provider's name for it is put back.
         InferenceTelemetry.Served(InferenceTelemetry.Span(context), service, attempt.Tenant, served, attempt.Number,
             response.StatusCode < 400 ? inference.Model : null, observer.TimeToFirstToken, observer.PromptTokens, observer.CompletionTokens);
+        if (requestLog.IsOn)
+        {
+            requestLog.Add(new RequestLogEntry
+            {
+                Time = ArrivedAt(arrival),
+                Service = service.Name,
+                Tenant = attempt.Tenant,
+                Kind = Operation(inference.Kind),
+                Stream = inference.Stream,
+                RequestBytes = body.Length,
+                MaxTokens = inference.MaxTokens,
+                PromptTokens = observer.PromptTokens,
+                CompletionTokens = observer.CompletionTokens,
+                Pool = served.Pool.Name,
+                Attempts = attempt.Number,
+                QueueWait = queueWait,
+                TimeToFirstToken = observer.TimeToFirstToken,
+                Duration = duration,
+                Status = response.StatusCode,
+            });
+        }
+    }
+
+    /// <summary>The wall-clock time of the <see cref="TimeProvider"/> timestamp <paramref name="arrival"/>.</summary>
+    private DateTimeOffset ArrivedAt(long arrival) => time.GetUtcNow() - time.GetElapsedTime(arrival);
+
+    /// <summary>
+    /// Answers a completion request the gateway turns away itself, as <see cref="AnswerAsync"/> does, and hands its line to
+    /// the request log: what is known of it by then (its <paramref name="inference"/> once the body is parsed, the
+    /// <paramref name="requestBytes"/> once read, the <paramref name="queueWait"/> once it waited), never placed.
+    /// </summary>
+    private Task RejectAsync(
+        HttpContext context, RequestKind kind, long arrival, InferenceService? service, Tenant? tenant, OpenAIError error,
+        InferenceRequest? inference = null, long? requestBytes = null, TimeSpan? queueWait = null, string? reason = null)
+    {
+        reason ??= RejectionReason(error);
+        if (requestLog.IsOn)
+        {
+            requestLog.Add(new RequestLogEntry
+            {
+                Time = ArrivedAt(arrival),
+                Service = service?.Name,
+                Tenant = tenant,
+                Kind = Operation(kind),
+                Stream = inference?.Stream,
+                RequestBytes = requestBytes,
+                MaxTokens = inference?.MaxTokens,
+                QueueWait = queueWait,
+                Duration = time.GetElapsedTime(arrival),
+                Status = error.StatusCode,
+                Reason = reason,
+            });
+        }
+
+        return AnswerAsync(context, service, tenant, error, reason);
     }
 
     private static string Operation(RequestKind kind) =>
@@ -374,11 +433,10 @@ internal sealed partial class InferenceEndpoint(
     }
 
     /// <summary>401 <c>invalid_api_key</c> with a Bearer challenge: no key, or one that is no tenant's.</summary>
-    private Task UnauthorizedAsync(HttpContext context, InferenceService? service)
+    private static OpenAIError Unauthorized(HttpContext context)
     {
         context.Response.Headers.WWWAuthenticate = "Bearer";
-        return AnswerAsync(context, service, null, new OpenAIError(401, "invalid_request_error", "invalid_api_key",
-            "Missing or unknown API key; send it as 'Authorization: Bearer <key>'."));
+        return new OpenAIError(401, "invalid_request_error", "invalid_api_key", "Missing or unknown API key; send it as 'Authorization: Bearer <key>'.");
     }
 
     /// <summary>The models of the service the Host names, or of all, that the caller's tenant may use; it needs a key as a completion does.</summary>
@@ -387,7 +445,7 @@ internal sealed partial class InferenceEndpoint(
         var named = topology.FindByHost(context.Request.Host.Host);
         if (tenants.Authenticate(context.Request.Headers.Authorization) is not { } tenant)
         {
-            await UnauthorizedAsync(context, named);
+            await AnswerAsync(context, named, null, Unauthorized(context));
             return;
         }
 

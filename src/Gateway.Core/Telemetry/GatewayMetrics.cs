@@ -123,6 +123,8 @@ public sealed class GatewayMetrics
             ["service", "pool"]);
         _budgetSpentLastHour = factory.CreateGauge("gateway_budget_spent_last_hour",
             "What the service's cloud GPU and provider pools cost over the last hour, against its Budget:MaxPerHour.", ["service"]);
+        RequestLogDropped = factory.CreateCounter("gateway_request_log_dropped_total",
+            "Request log lines never written: the log's queue was full, or the file could not be written (see the gateway's log).");
         var budgetMax = factory.CreateGauge("gateway_budget_max_per_hour",
             "The service's Budget:MaxPerHour; exported only for services with a budget.", ["service"]);
         foreach (var tenant in tenants ?? [])
@@ -232,6 +234,9 @@ public sealed class GatewayMetrics
 
     /// <summary>Records whether this gateway, named <paramref name="identity"/> in the leader Lease, leads now.</summary>
     public void Leading(string identity, bool leading) => _leader.WithLabels(identity).Set(leading ? 1 : 0);
+
+    /// <summary>The <c>gateway_request_log_dropped_total</c> counter: request log lines never written.</summary>
+    internal Counter RequestLogDropped { get; }
 
     /// <summary>The registry the admin listener's <c>/metrics</c> exports.</summary>
     internal CollectorRegistry Registry { get; }

@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Model;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -26,6 +27,27 @@ internal static class TelemetryServiceCollectionExtensions
         services.AddSingleton(sp => new CostMeter(
             sp.GetRequiredService<GatewayTopology>(), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<TimeProvider>()));
         return services.AddHostedService<CostSampler>();
+    }
+
+    /// <summary>
+    /// Adds the <see cref="RequestLog"/> the request path hands its lines to, and, when <see cref="RequestLogOptions.Path"/>
+    /// is given, the <see cref="RequestLogWriter"/> that writes them. The file is opened now, so a folder that cannot be
+    /// created or a file that cannot be written stops the start naming <paramref name="key"/> (<c>Gateway:RequestLog</c>).
+    /// Hosted services stop in the reverse of their order, so it is added before what drains the answers in flight,
+    /// whose lines it then still writes.
+    /// </summary>
+    public static IServiceCollection AddRequestLog(this IServiceCollection services, RequestLogOptions options, string key)
+    {
+        services.AddSingleton(sp => new RequestLog(options, sp.GetRequiredService<GatewayMetrics>()));
+        if (options.Path is null)
+        {
+            return services;
+        }
+
+        var file = RequestLogFile.Open(options, $"{key}:Path");
+        services.AddSingleton(_ => file);
+        return services.AddHostedService(sp => new RequestLogWriter(
+            sp.GetRequiredService<RequestLog>(), file, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RequestLogWriter>>()));
     }
 
     /// <summary>
