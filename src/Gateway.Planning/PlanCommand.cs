@@ -29,6 +29,8 @@ public static class PlanCommand
           --svg FILE                 write the cost against TTFT p99 frontier as SVG
           --process-start SECONDS    a process replica's own start before its simulator's start-up (default 0.7)
           --replica POOL=FLAGS       simulator flags standing for POOL's replicas, for a pool that starts no simulator
+          --lateness-ms MS           the most each of a replica's waits ends late, drawn evenly (default 7: the peak
+                                     drill's replicas on this repository's 2-core test machine; 0 for exact timers)
           --seed N                   seed of placement's tie-breaking (default 1)
 
         synthetic traces (NAME:key=value,... with these keys and defaults):
@@ -79,7 +81,7 @@ public static class PlanCommand
         var workload = plan.TracePath is { } trace
             ? RequestLogReader.Read(RequestLogReader.WithRotated(trace))
             : SyntheticWorkloads.Create(plan.Synthetic!);
-        var settings = new ReplaySettings(TimeSpan.FromSeconds(plan.ProcessStartSeconds), plan.Seed, plan.ReplicaFlags);
+        var settings = new ReplaySettings(TimeSpan.FromSeconds(plan.ProcessStartSeconds), plan.Seed, plan.ReplicaFlags, plan.LatenessMs);
         var rows = new PlanRow[points.Count];
         var failures = new PlanningException?[points.Count];
         Parallel.For(0, points.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
@@ -137,7 +139,8 @@ internal sealed record PlanArguments(
     string? SvgPath,
     double ProcessStartSeconds,
     IReadOnlyDictionary<string, IReadOnlyList<string>> ReplicaFlags,
-    int Seed)
+    int Seed,
+    double LatenessMs)
 {
     /// <summary>Reads the command line; a mistake is a <see cref="PlanningException"/> naming the flag.</summary>
     public static PlanArguments Parse(IReadOnlyList<string> args)
@@ -148,6 +151,7 @@ internal sealed record PlanArguments(
         var flags = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         var processStart = 0.7;
         var seed = 1;
+        var lateness = 7.0;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -178,6 +182,14 @@ internal sealed record PlanArguments(
 
                     flags[replica[..equals]] = replica[(equals + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     break;
+                case "--lateness-ms":
+                    var latenessText = Value();
+                    if (!double.TryParse(latenessText, NumberStyles.Float, CultureInfo.InvariantCulture, out lateness) || !(lateness >= 0) || lateness > 1000)
+                    {
+                        throw new PlanningException($"--lateness-ms: '{latenessText}' is not a number of milliseconds from 0 to 1000");
+                    }
+
+                    break;
                 case "--seed":
                     var seedText = Value();
                     if (!int.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
@@ -206,7 +218,7 @@ internal sealed record PlanArguments(
             throw new PlanningException($"--trace: no file '{trace}'");
         }
 
-        return new PlanArguments(config, synthetic, trace, axes, report, svg, processStart, flags, seed);
+        return new PlanArguments(config, synthetic, trace, axes, report, svg, processStart, flags, seed, lateness);
     }
 }
 

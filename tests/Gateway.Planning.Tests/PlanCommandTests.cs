@@ -63,6 +63,7 @@ public sealed class PlanCommandTests : IDisposable
     [InlineData(new[] { "--synthetic", "seed-peak", "--set", "Services:0:TargetUtilization=0,0.8" }, "Services:0:TargetUtilization=0: ")]
     [InlineData(new[] { "--synthetic", "seed-peak", "--process-start", "-1" }, "--process-start: '-1' is not a number of seconds")]
     [InlineData(new[] { "--synthetic", "seed-peak", "--bogus" }, "unknown argument '--bogus'")]
+    [InlineData(new[] { "--synthetic", "seed-peak", "--lateness-ms", "x" }, "--lateness-ms: 'x' is not a number of milliseconds")]
     [InlineData(new[] { "--synthetic" }, "--synthetic needs a value")]
     public void BadCommandLine_Exit2_NamingWhatToFix(string[] args, string message)
     {
