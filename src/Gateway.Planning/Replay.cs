@@ -237,7 +237,7 @@ internal sealed class Replay
         }
 
         var duration = _clock.GetElapsedTime(arrival);
-        _recorder.Answered(replica.Pool, admission.Waited, firstToken ?? duration, duration);
+        _recorder.Answered(replica.Pool, admission.Waited, firstToken ?? duration, duration, request.PromptTokens, tokens);
     }
 
     /// <summary>

@@ -11,7 +11,10 @@ namespace Gateway.Planning;
 /// <param name="ServedByPool">Answers per pool.</param>
 /// <param name="ReplicaSecondsByPool">Seconds of replicas provisioning, ready or draining, per pool.</param>
 /// <param name="CloudReplicaSeconds">Those of the cloud GPU pools (not providers).</param>
-/// <param name="Cost">Replica-seconds priced at each pool's <c>Cost:PerReplicaHour</c>.</param>
+/// <param name="Cost">
+/// Replica-seconds priced at each pool's <c>Cost:PerReplicaHour</c>, plus a provider's answers priced per million prompt
+/// and completion tokens.
+/// </param>
 /// <param name="TimeToFirstToken">p50 and p99 in seconds: from arrival to the first token (a plain answer's end).</param>
 /// <param name="TimeToFirstTokenHistogramP99">
 /// The p99 of time to first token as the gateway's <c>gateway_time_to_first_token_seconds</c> histogram gives it,
@@ -20,7 +23,10 @@ namespace Gateway.Planning;
 /// <param name="QueueWaitP99">p99 of the time waited in the queue, in seconds.</param>
 /// <param name="Simulated">Virtual time from the start to the last answer.</param>
 /// <param name="FirstServedByPool">When each pool began its first answer, from the start: the cloud's boot, seen by a client.</param>
-/// <param name="Demand">Each answered request's arrival and its time on a replica, in seconds: what a fleet that never queued would have served when.</param>
+/// <param name="Demand">
+/// Each request a GPU replica answered: its arrival and its time on the replica, in seconds (what a fleet that never
+/// queued would have served when). Answers from providers are not GPU work and are left out.
+/// </param>
 internal sealed record ReplayResult(
     int Answered,
     IReadOnlyDictionary<string, int> Rejected,
@@ -46,6 +52,7 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
     private readonly Dictionary<Pool, double> _replicaSeconds = [];
     private readonly Dictionary<Pool, TimeSpan> _firstServed = [];
     private readonly List<(double Arrival, double Service)> _demand = [];
+    private double _tokenCost;
     private TimeSpan _accounted;
 
     /// <summary>Adds each pool's replica-seconds from the last call to <paramref name="until"/>: replica counts change only between calls.</summary>
@@ -79,13 +86,22 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
         }
     }
 
-    /// <summary>An answer from <paramref name="pool"/> after <paramref name="queueWait"/> in the queue.</summary>
-    public void Answered(Pool pool, TimeSpan queueWait, TimeSpan firstToken, TimeSpan duration)
+    /// <summary>An answer of <paramref name="promptTokens"/> and <paramref name="completionTokens"/> from <paramref name="pool"/> after <paramref name="queueWait"/> in the queue.</summary>
+    public void Answered(Pool pool, TimeSpan queueWait, TimeSpan firstToken, TimeSpan duration, int promptTokens, int completionTokens)
     {
         _served[pool] = _served.GetValueOrDefault(pool) + 1;
         _firstServed.TryAdd(pool, clock.Elapsed - duration + queueWait);
         _queueWaits.Add(queueWait.TotalSeconds);
-        _demand.Add(((clock.Elapsed - duration).TotalSeconds, (duration - queueWait).TotalSeconds));
+        if (pool.IsProvider)
+        {
+            var price = pool.Options.Cost;
+            _tokenCost += ((promptTokens * (price?.PerMillionPromptTokens ?? 0)) + (completionTokens * (price?.PerMillionCompletionTokens ?? 0))) / 1e6;
+        }
+        else
+        {
+            _demand.Add(((clock.Elapsed - duration).TotalSeconds, (duration - queueWait).TotalSeconds));
+        }
+
         _firstTokens.Add(firstToken.TotalSeconds);
     }
 
@@ -109,7 +125,7 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
         var answered = _served.Values.Sum();
         var onPrem = _served.Where(s => s.Key.Location == PoolLocation.OnPrem && !s.Key.IsProvider).Sum(s => s.Value);
         var cloud = _replicaSeconds.Where(r => r.Key.Location == PoolLocation.Cloud).Sum(r => r.Value);
-        var cost = _replicaSeconds.Sum(r => r.Value / 3600 * (r.Key.Options.Cost?.PerReplicaHour ?? 0));
+        var cost = _replicaSeconds.Sum(r => r.Value / 3600 * (r.Key.Options.Cost?.PerReplicaHour ?? 0)) + _tokenCost;
         _firstTokens.Sort();
         _queueWaits.Sort();
         return new ReplayResult(
