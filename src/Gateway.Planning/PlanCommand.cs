@@ -164,14 +164,7 @@ internal sealed record PlanArguments(
                 case "--set": axes.Add(SweepAxis.Parse(Value())); break;
                 case "--report": report = Value(); break;
                 case "--svg": svg = Value(); break;
-                case "--process-start":
-                    var text = Value();
-                    if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out processStart) || !(processStart >= 0) || processStart > 3600)
-                    {
-                        throw new PlanningException($"--process-start: '{text}' is not a number of seconds from 0 to 3600");
-                    }
-
-                    break;
+                case "--process-start": processStart = Number(name, Value(), 3600, "seconds"); break;
                 case "--replica":
                     var replica = Value();
                     var equals = replica.IndexOf('=', StringComparison.Ordinal);
@@ -182,14 +175,7 @@ internal sealed record PlanArguments(
 
                     flags[replica[..equals]] = replica[(equals + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     break;
-                case "--lateness-ms":
-                    var latenessText = Value();
-                    if (!double.TryParse(latenessText, NumberStyles.Float, CultureInfo.InvariantCulture, out lateness) || !(lateness >= 0) || lateness > 1000)
-                    {
-                        throw new PlanningException($"--lateness-ms: '{latenessText}' is not a number of milliseconds from 0 to 1000");
-                    }
-
-                    break;
+                case "--lateness-ms": lateness = Number(name, Value(), 1000, "milliseconds"); break;
                 case "--seed":
                     var seedText = Value();
                     if (!int.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed))
@@ -220,6 +206,12 @@ internal sealed record PlanArguments(
 
         return new PlanArguments(config, synthetic, trace, axes, report, svg, processStart, flags, seed, lateness);
     }
+
+    /// <summary>The number of <paramref name="unit"/> from 0 to <paramref name="most"/> in <paramref name="text"/>, the value of <paramref name="flag"/>.</summary>
+    private static double Number(string flag, string text, double most, string unit) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value <= most
+            ? value
+            : throw new PlanningException($"{flag}: '{text}' is not a number of {unit} from 0 to {most.ToString(CultureInfo.InvariantCulture)}");
 }
 
 /// <summary>A plan command's result: what was replayed, and one row per combination.</summary>

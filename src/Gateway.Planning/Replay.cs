@@ -211,7 +211,7 @@ internal sealed class Replay
         var admission = await _queues[service].AcquireAsync(tenant, CancellationToken.None);
         if (admission.Replica is not { } replica)
         {
-            _recorder.Rejected(service, admission.Failure);
+            _recorder.Rejected(admission.Failure);
             return;
         }
 

@@ -106,7 +106,7 @@ internal sealed class ReplayRecorder(GatewayTopology topology, VirtualClock cloc
     }
 
     /// <summary>A request the queue turned away.</summary>
-    public void Rejected(InferenceService service, AdmissionFailure failure)
+    public void Rejected(AdmissionFailure failure)
     {
         var reason = failure switch
         {

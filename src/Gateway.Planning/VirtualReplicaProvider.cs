@@ -48,7 +48,7 @@ internal sealed class VirtualReplicaProvider(Pool pool, ReplicaModel model, Time
         for (var i = pool.Replicas.Count; i < request.DesiredReplicas; i++)
         {
             var replica = Add(ReplicaState.Provisioning);
-            var boot = clock.CreateTimer(static state => ((Replica)state!).SetState(ReplicaState.Ready), replica, model.Boot, Timeout.InfiniteTimeSpan);
+            var boot = clock.CreateTimer(_ => Ready(replica), null, model.Boot, Timeout.InfiniteTimeSpan);
             _booting.Add((replica, boot));
         }
 
@@ -67,6 +67,15 @@ internal sealed class VirtualReplicaProvider(Pool pool, ReplicaModel model, Time
         replica.SetState(ReplicaState.Stopped);
         pool.RemoveReplica(replica);
         return Task.CompletedTask;
+    }
+
+    /// <summary>A booting replica's time is up: it serves from now on, and its timer is done with.</summary>
+    private void Ready(Replica replica)
+    {
+        var booting = _booting.FindIndex(b => ReferenceEquals(b.Replica, replica));
+        _booting[booting].Boot.Dispose();
+        _booting.RemoveAt(booting);
+        replica.SetState(ReplicaState.Ready);
     }
 
     private Replica Add(ReplicaState state)

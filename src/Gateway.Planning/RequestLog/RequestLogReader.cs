@@ -1,3 +1,4 @@
+using Gateway.Requests;
 using System.Text.Json;
 using Gateway.Configuration;
 
@@ -221,7 +222,7 @@ internal static class RequestLogReader
             return value.ValueKind == JsonValueKind.String ? value.GetString() switch
             {
                 "chat" => RequestKind.Chat,
-                "text_completion" => RequestKind.TextCompletion,
+                "text_completion" => RequestKind.Text,
                 _ => throw Bad("kind", value, "chat or text_completion"),
             } : throw Bad("kind", value, "chat or text_completion");
         }

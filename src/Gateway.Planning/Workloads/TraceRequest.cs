@@ -1,3 +1,4 @@
+using Gateway.Requests;
 using Gateway.Configuration;
 
 namespace Gateway.Planning;

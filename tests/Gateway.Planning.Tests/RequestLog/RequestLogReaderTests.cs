@@ -1,3 +1,4 @@
+using Gateway.Requests;
 using Gateway.Configuration;
 
 namespace Gateway.Planning.Tests.RequestLog;
@@ -26,7 +27,7 @@ public sealed class RequestLogReaderTests
     {
         var rejected = Read(Served, Rejected).Requests[1];
 
-        Assert.Equal(new TraceRequest(TimeSpan.FromSeconds(1.5), "qwen-chat", null, PriorityClass.Sheddable, RequestKind.TextCompletion, 90, null, 64, false), rejected with { Recorded = null });
+        Assert.Equal(new TraceRequest(TimeSpan.FromSeconds(1.5), "qwen-chat", null, PriorityClass.Sheddable, RequestKind.Text, 90, null, 64, false), rejected with { Recorded = null });
         Assert.Equal(new RecordedOutcome(429, "queue_timeout", null, 0, TimeSpan.FromSeconds(30), null, TimeSpan.FromMilliseconds(30001)), rejected.Recorded);
     }
 
